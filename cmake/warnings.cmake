@@ -1,0 +1,24 @@
+# One INTERFACE target carries the project's warning flags and sanitizer settings, so that every
+# library and test links the same policy and nothing is repeated per folder.
+add_library(kentongan_warnings INTERFACE)
+add_library(kentongan::warnings ALIAS kentongan_warnings)
+target_compile_options(kentongan_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Werror
+  -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion -Wformat=2
+  -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # g++ 12 reports false positives from inside libstdc++ and Boost headers with these at -O2.
+  target_compile_options(kentongan_warnings INTERFACE
+    -Wno-maybe-uninitialized -Wno-stringop-overflow -Wno-array-bounds
+    -Wno-restrict)
+endif()
+
+if(KENTONGAN_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(KENTONGAN_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

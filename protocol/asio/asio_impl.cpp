@@ -1,0 +1,3 @@
+#include <utility>
+
+#include <boost/asio/impl/src.hpp>
