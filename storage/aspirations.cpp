@@ -1,0 +1,244 @@
+// Aspirations (issue 5): tickets, answers, status history, lists and the streaming export.
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "storage/detail.hpp"
+#include "storage/store.hpp"
+
+namespace kentongan::storage {
+
+using detail::atomic_op;
+using detail::now_ms;
+using detail::use;
+
+std::string format_ticket(std::string_view prefix, std::int64_t number) {
+  auto digits = std::to_string(number);
+  if (digits.size() < 4) digits.insert(0, 4 - digits.size(), '0');
+  return std::string(prefix) + digits;
+}
+
+std::optional<std::int64_t> parse_ticket(std::string_view typed) {
+  // Residents type "0123", "A0123", "a0123" or "ASP-0123" on a keypad: letters and a dash may lead, then digits.
+  std::size_t i = 0;
+  while (i < typed.size() && std::isspace(static_cast<unsigned char>(typed[i]))) ++i;
+  while (i < typed.size() && std::isalpha(static_cast<unsigned char>(typed[i]))) ++i;
+  if (i < typed.size() && typed[i] == '-') ++i;
+  std::size_t end = typed.size();
+  while (end > i && std::isspace(static_cast<unsigned char>(typed[end - 1]))) --end;
+  if (i == end || end - i > 15) return std::nullopt;
+  std::int64_t n = 0;
+  for (std::size_t k = i; k < end; ++k) {
+    if (!std::isdigit(static_cast<unsigned char>(typed[k]))) return std::nullopt;
+    n = n * 10 + (typed[k] - '0');
+  }
+  if (n <= 0) return std::nullopt;
+  return n;
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 4> statuses{status_new, status_in_progress, status_done, status_rejected};
+
+constexpr const char* aspiration_select =
+    "SELECT a.id, a.prefix, a.kind, a.status, a.phone, a.name, a.text, a.channel, a.received_at, a.first_answer_at, "
+    "a.closed_at, a.last_answer, a.inbox_id, "
+    "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM aspiration_tags t WHERE t.aspiration_id = a.id "
+    "ORDER BY tag)) FROM aspirations a ";
+
+aspiration_row read_aspiration(SQLite::Statement& q) {
+  aspiration_row r;
+  r.number = q.getColumn(0).getInt64();
+  r.ticket = format_ticket(q.getColumn(1).getString(), r.number);
+  r.kind = q.getColumn(2).getString();
+  r.status = q.getColumn(3).getString();
+  r.phone = q.getColumn(4).getString();
+  r.name = q.getColumn(5).getString();
+  r.text = q.getColumn(6).getString();
+  r.channel = q.getColumn(7).getString();
+  r.received_at = core::from_millis(q.getColumn(8).getInt64());
+  r.first_answer_at = detail::opt_time(q.getColumn(9));
+  r.closed_at = detail::opt_time(q.getColumn(10));
+  r.last_answer = q.getColumn(11).getString();
+  r.inbox_id = detail::opt_int(q.getColumn(12));
+  const auto tags = q.getColumn(13).getString();
+  for (std::size_t start = 0; start < tags.size();) {
+    const auto sep = tags.find('\x1f', start);
+    r.tags.push_back(tags.substr(start, sep == std::string::npos ? std::string::npos : sep - start));
+    start = sep == std::string::npos ? tags.size() : sep + 1;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> store::aspiration_id(std::string_view ticket) const {
+  const auto n = parse_ticket(ticket);
+  if (!n) return std::nullopt;
+  use q(stmt("SELECT id FROM aspirations WHERE id = :id"));
+  q->bind(":id", *n);
+  if (!q->executeStep()) return std::nullopt;
+  return *n;
+}
+
+std::string store::create_aspiration(const aspiration_spec& spec) {
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  {
+    use q(stmt("INSERT INTO aspirations (prefix, kind, status, phone, name, text, channel, inbox_id, received_at, "
+               "updated_at) VALUES (:pf, :k, 'baru', :p, :n, :x, :c, :i, :r, :t)"));
+    q->bind(":pf", spec.prefix);
+    q->bind(":k", spec.kind);
+    q->bind(":p", spec.phone);
+    q->bind(":n", spec.name);
+    q->bind(":x", spec.text);
+    q->bind(":c", spec.channel);
+    if (spec.inbox_id) q->bind(":i", *spec.inbox_id);
+    else q->bind(":i");
+    q->bind(":r", static_cast<std::int64_t>(core::to_millis(spec.received_at)));
+    q->bind(":t", now);
+    q->exec();
+  }
+  const auto id = db_->getLastInsertRowid();
+  for (const auto& tag : spec.tags) {
+    use q(stmt("INSERT OR IGNORE INTO aspiration_tags (aspiration_id, tag) VALUES (:a, :g)"));
+    q->bind(":a", id);
+    q->bind(":g", tag);
+    q->exec();
+  }
+  {
+    use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
+               "VALUES (:a, :t, 'warga', 'created', 'baru', '')"));
+    q->bind(":a", id);
+    q->bind(":t", now);
+    q->exec();
+  }
+  op.commit();
+  return format_ticket(spec.prefix, id);
+}
+
+std::optional<aspiration_row> store::find_aspiration(std::string_view ticket) const {
+  const auto n = parse_ticket(ticket);
+  if (!n) return std::nullopt;
+  use q(stmt(std::string(aspiration_select) + "WHERE a.id = :id"));
+  q->bind(":id", *n);
+  if (!q->executeStep()) return std::nullopt;
+  return read_aspiration(*q);
+}
+
+void store::add_answer(std::string_view ticket, const std::string& actor, const std::string& text) {
+  const auto id = aspiration_id(ticket);
+  if (!id) throw storage_error("no aspiration " + std::string(ticket));
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  std::string status;
+  {
+    use q(stmt("UPDATE aspirations SET last_answer = :x, first_answer_at = COALESCE(first_answer_at, :t), "
+               "status = CASE WHEN status = 'baru' THEN 'diproses' ELSE status END, updated_at = :t "
+               "WHERE id = :id RETURNING status"));
+    q->bind(":x", text);
+    q->bind(":t", now);
+    q->bind(":id", *id);
+    q->executeStep();
+    status = q->getColumn(0).getString();
+    while (q->executeStep()) {
+    }
+  }
+  use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
+             "VALUES (:a, :t, :ac, 'answer', :s, :x)"));
+  q->bind(":a", *id);
+  q->bind(":t", now);
+  q->bind(":ac", actor);
+  q->bind(":s", status);
+  q->bind(":x", text);
+  q->exec();
+  op.commit();
+}
+
+void store::set_status(std::string_view ticket, std::string_view status, const std::string& actor,
+                       const std::string& text) {
+  if (std::find(statuses.begin(), statuses.end(), status) == statuses.end())
+    throw storage_error("unknown aspiration status '" + std::string(status) + "'");
+  const auto id = aspiration_id(ticket);
+  if (!id) throw storage_error("no aspiration " + std::string(ticket));
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  {
+    // A closing text (SELESAI <tiket> <teks>, a rejection reason) is also what the resident sees as the answer.
+    use q(stmt("UPDATE aspirations SET status = :s, updated_at = :t, "
+               "closed_at = CASE WHEN :s IN ('selesai', 'ditolak') THEN :t ELSE NULL END, "
+               "last_answer = CASE WHEN :x <> '' THEN :x ELSE last_answer END, "
+               "first_answer_at = CASE WHEN :x <> '' THEN COALESCE(first_answer_at, :t) ELSE first_answer_at END "
+               "WHERE id = :id"));
+    q->bind(":s", std::string(status));
+    q->bind(":t", now);
+    q->bind(":x", text);
+    q->bind(":id", *id);
+    q->exec();
+  }
+  use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
+             "VALUES (:a, :t, :ac, 'status', :s, :x)"));
+  q->bind(":a", *id);
+  q->bind(":t", now);
+  q->bind(":ac", actor);
+  q->bind(":s", std::string(status));
+  q->bind(":x", text);
+  q->exec();
+  op.commit();
+}
+
+void store::add_tags(std::string_view ticket, const std::vector<std::string>& tags, const std::string& actor) {
+  const auto id = aspiration_id(ticket);
+  if (!id) throw storage_error("no aspiration " + std::string(ticket));
+  atomic_op op(*db_);
+  std::string added;
+  for (const auto& tag : tags) {
+    use q(stmt("INSERT OR IGNORE INTO aspiration_tags (aspiration_id, tag) VALUES (:a, :g)"));
+    q->bind(":a", *id);
+    q->bind(":g", tag);
+    if (q->exec() > 0) added += (added.empty() ? "" : " ") + tag;
+  }
+  if (!added.empty()) {
+    use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
+               "SELECT id, :t, :ac, 'tag', status, :x FROM aspirations WHERE id = :a"));
+    q->bind(":a", *id);
+    q->bind(":t", now_ms());
+    q->bind(":ac", actor);
+    q->bind(":x", added);
+    q->exec();
+  }
+  op.commit();
+}
+
+std::vector<aspiration_event> store::aspiration_history(std::string_view ticket) const {
+  std::vector<aspiration_event> out;
+  const auto n = parse_ticket(ticket);
+  if (!n) return out;
+  use q(stmt("SELECT at, actor, action, status, text FROM aspiration_history WHERE aspiration_id = :a ORDER BY id"));
+  q->bind(":a", *n);
+  while (q->executeStep())
+    out.push_back({core::from_millis(q->getColumn(0).getInt64()), q->getColumn(1).getString(),
+                   q->getColumn(2).getString(), q->getColumn(3).getString(), q->getColumn(4).getString()});
+  return out;
+}
+
+std::vector<aspiration_row> store::list_aspirations(const aspiration_filter& f) const {
+  std::vector<aspiration_row> out;
+  export_aspirations(f, [&](const aspiration_row& r) { out.push_back(r); });
+  return out;
+}
+
+void store::export_aspirations(const aspiration_filter& f, const std::function<void(const aspiration_row&)>& row) const {
+  use q(stmt(std::string(aspiration_select) +
+             "WHERE (:s IS NULL OR a.status = :s) AND (:g IS NULL OR EXISTS (SELECT 1 FROM aspiration_tags t "
+             "WHERE t.aspiration_id = a.id AND t.tag = :g)) AND (:since IS NULL OR a.received_at >= :since) AND "
+             "(:until IS NULL OR a.received_at < :until) ORDER BY a.received_at, a.id LIMIT :l"));
+  if (f.status) q->bind(":s", *f.status);
+  if (f.tag) q->bind(":g", *f.tag);
+  detail::bind_opt_time(*q, ":since", f.since);
+  detail::bind_opt_time(*q, ":until", f.until);
+  q->bind(":l", f.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(f.limit));
+  while (q->executeStep()) row(read_aspiration(*q));
+}
+
+}  // namespace kentongan::storage

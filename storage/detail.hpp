@@ -1,0 +1,70 @@
+#pragma once
+/// Private helpers shared by the storage sources; not part of the public API.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/model.hpp"
+
+namespace kentongan::storage::detail {
+
+constexpr int code(core::message_state s) { return static_cast<int>(s); }
+
+inline std::int64_t now_ms() { return core::to_millis(core::now()); }
+
+/// Resets a cached statement when the use ends, so that no half-read statement keeps a read transaction open.
+class use {
+ public:
+  explicit use(SQLite::Statement& s) : s_(s) {}
+  ~use() { s_.tryReset(); }
+  use(const use&) = delete;
+  use& operator=(const use&) = delete;
+  SQLite::Statement* operator->() { return &s_; }
+  SQLite::Statement& operator*() { return s_; }
+
+ private:
+  SQLite::Statement& s_;
+};
+
+/// RAII savepoint: every multi-statement operation is atomic on its own and nests inside the writer's batch.
+class atomic_op {
+ public:
+  explicit atomic_op(SQLite::Database& db) : db_(db) { db_.exec("SAVEPOINT op"); }
+  ~atomic_op() {
+    if (done_) return;
+    try {
+      db_.exec("ROLLBACK TO op");
+      db_.exec("RELEASE op");
+    } catch (...) {  // the database is broken; the caller's exception is the one worth reporting
+    }
+  }
+  atomic_op(const atomic_op&) = delete;
+  atomic_op& operator=(const atomic_op&) = delete;
+  void commit() {
+    db_.exec("RELEASE op");
+    done_ = true;
+  }
+
+ private:
+  SQLite::Database& db_;
+  bool done_ = false;
+};
+
+inline std::optional<std::int64_t> opt_int(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+inline std::optional<core::time_point> opt_time(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return core::from_millis(c.getInt64());
+}
+inline void bind_opt_time(SQLite::Statement& s, const char* name, const std::optional<core::time_point>& t) {
+  if (t) s.bind(name, static_cast<std::int64_t>(core::to_millis(*t)));
+  else s.bind(name);
+}
+
+}  // namespace kentongan::storage::detail

@@ -1,0 +1,1088 @@
+#include "storage/store.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <unordered_set>
+
+#include "storage/detail.hpp"
+#include "storage/schema.hpp"
+
+namespace kentongan::storage {
+
+using detail::atomic_op;
+using detail::code;
+using detail::now_ms;
+using detail::use;
+using core::message_state;
+
+namespace {
+
+// The same rule as channel::normalise_provider_id (storage may not include protocol/): SMSCs disagree on case
+// and on leading zeros between submit_sm_resp and the receipt, so both sides are stored and looked up this way.
+std::string normalise_provider_id(std::string_view id) {
+  std::string out;
+  out.reserve(id.size());
+  for (char c : id) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const auto first = out.find_first_not_of('0');
+  if (first == std::string::npos) return out.empty() ? out : std::string("0");
+  return out.substr(first);
+}
+
+// ---- who receives a broadcast ----
+// One predicate, over a subscriber `s`, shared by the dry-run count, the expansion and the opt-out cancellation,
+// so that they can never disagree. A group broadcast reaches a member of a target group unless they opted out
+// of every target group they belong to (or of everything); an `all` broadcast reaches every subscriber who has
+// not opted out of everything nor of every group they joined. The SQL text depends only on the number of groups
+// and filters; values are bound (:g0…, :k0…, :v0…).
+
+std::string target_cte(const broadcast_spec& spec) {
+  if (spec.all) return {};
+  std::string out = "WITH target(slug) AS (";
+  if (spec.groups.empty()) {
+    out += "SELECT NULL WHERE 0";
+  } else {
+    out += "VALUES ";
+    for (std::size_t i = 0; i < spec.groups.size(); ++i) out += (i ? ",(:g" : "(:g") + std::to_string(i) + ")";
+  }
+  return out + ") ";
+}
+
+std::string eligible(const broadcast_spec& spec) {
+  std::string out =
+      "NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = s.phone AND o.group_slug = '*') AND ";
+  if (spec.all) {
+    out +=
+        "(NOT EXISTS (SELECT 1 FROM memberships m WHERE m.subscriber_id = s.id) OR "
+        "EXISTS (SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.subscriber_id = s.id AND "
+        "NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = s.phone AND o.group_slug = g.slug)))";
+  } else {
+    out +=
+        "EXISTS (SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.subscriber_id = s.id AND "
+        "g.slug IN (SELECT slug FROM target) AND "
+        "NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = s.phone AND o.group_slug = g.slug))";
+  }
+  return out;
+}
+
+std::string filters(const broadcast_spec& spec) {
+  std::string out;
+  for (std::size_t i = 0; i < spec.where.size(); ++i) {
+    const auto n = std::to_string(i);
+    out += " AND EXISTS (SELECT 1 FROM subscriber_attributes a WHERE a.subscriber_id = s.id AND a.key = :k" + n +
+           " AND a.value = :v" + n + ")";
+  }
+  return out;
+}
+
+void bind_targets(SQLite::Statement& q, const broadcast_spec& spec, bool with_filters) {
+  if (!spec.all)
+    for (std::size_t i = 0; i < spec.groups.size(); ++i) q.bind(":g" + std::to_string(i), spec.groups[i]);
+  if (with_filters)
+    for (std::size_t i = 0; i < spec.where.size(); ++i) {
+      q.bind(":k" + std::to_string(i), spec.where[i].first);
+      q.bind(":v" + std::to_string(i), spec.where[i].second);
+    }
+}
+
+constexpr const char* broadcast_columns =
+    "SELECT id, text, template_name, all_subscribers, priority, send_at, expires_at, created_by, state, created_at, "
+    "recipients, COALESCE(resend_of, 0) FROM broadcasts ";
+
+}  // namespace
+
+// ---- opening and migrations ----
+
+store::store(const std::filesystem::path& file, bool read_only) : read_only_(read_only) {
+  try {
+    const int flags = read_only ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db_ = std::make_unique<SQLite::Database>(file.string(), flags, 5000);
+    // Checked before anything writes: journal_mode=WAL rewrites the header, a newer schema must stay untouched.
+    const int version = schema_version();
+    if (version > latest_schema_version)
+      throw storage_error("database " + file.string() + " has schema version " + std::to_string(version) +
+                          ", newer than this kentongan understands (" + std::to_string(latest_schema_version) +
+                          "); run a newer kentongan or restore a backup. Nothing was changed.");
+    if (read_only && version < latest_schema_version)
+      throw storage_error("database " + file.string() + " has schema version " + std::to_string(version) +
+                          ", older than " + std::to_string(latest_schema_version) +
+                          "; start the daemon once to upgrade it");
+    if (!read_only) {
+      SQLite::Statement wal(*db_, "PRAGMA journal_mode = WAL");
+      if (!wal.executeStep() || wal.getColumn(0).getString() != "wal")
+        throw storage_error("database " + file.string() + ": cannot switch to WAL journal mode");
+    }
+    // FULL syncs the WAL on every commit: a commit survives a power cut. Throughput comes from the writer
+    // sharing one commit among many changes, never from weakening this.
+    db_->exec("PRAGMA synchronous = FULL");
+    db_->exec("PRAGMA foreign_keys = ON");
+    if (!read_only) migrate();
+  } catch (const storage_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw storage_error("database " + file.string() + ": " + e.what());
+  }
+}
+
+store::~store() {
+  statements_.clear();  // statements must be finalised before the connection closes
+}
+
+int store::schema_version() const {
+  SQLite::Statement q(*db_, "PRAGMA user_version");
+  q.executeStep();
+  return q.getColumn(0).getInt();
+}
+
+void store::migrate() {
+  const auto steps = migrations();
+  for (;;) {
+    db_->exec("BEGIN IMMEDIATE");
+    try {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      const int version = schema_version();
+      if (version >= static_cast<int>(steps.size())) {
+        db_->exec("COMMIT");
+        return;
+      }
+      db_->exec(std::string(steps[static_cast<std::size_t>(version)]));
+      // An integer from this program, not user data: PRAGMA takes no bound parameters.
+      db_->exec("PRAGMA user_version = " + std::to_string(version + 1));
+      db_->exec("COMMIT");
+    } catch (const std::exception& e) {
+      db_->exec("ROLLBACK");
+      throw storage_error(std::string("schema migration failed, database left unchanged: ") + e.what());
+    }
+  }
+}
+
+SQLite::Statement& store::stmt(const std::string& sql) const {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    it = statements_.emplace(sql, std::make_unique<SQLite::Statement>(*db_, sql)).first;
+  } else {
+    it->second->reset();
+    it->second->clearBindings();
+  }
+  return *it->second;
+}
+
+void store::begin() { db_->exec("BEGIN IMMEDIATE"); }
+void store::commit() { db_->exec("COMMIT"); }
+void store::rollback() { db_->exec("ROLLBACK"); }
+void store::savepoint() { db_->exec("SAVEPOINT job"); }
+void store::release() { db_->exec("RELEASE job"); }
+void store::rollback_to() { db_->exec("ROLLBACK TO job"); }
+void store::checkpoint() {
+  SQLite::Statement q(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+  while (q.executeStep()) {
+  }
+}
+
+// ---- subscribers and groups ----
+
+sync_report store::sync_config(const std::vector<core::group>& groups, const std::vector<core::subscriber>& subs,
+                               const std::vector<core::officer>& officers) {
+  sync_report report;
+  atomic_op op(*db_);
+  const auto now = now_ms();
+
+  // Groups: the config is their only source.
+  std::map<std::string, std::int64_t> group_ids;
+  {
+    std::map<std::string, core::group> existing;
+    {
+      use q(stmt("SELECT id, slug, name, description, self_subscribe, relay FROM groups"));
+      while (q->executeStep()) {
+        core::group g{q->getColumn(1).getString(), q->getColumn(2).getString(), q->getColumn(3).getString(),
+                      q->getColumn(4).getInt() != 0,
+                      core::parse_relay_policy(q->getColumn(5).getString()).value_or(core::relay_policy::off)};
+        group_ids[g.id] = q->getColumn(0).getInt64();
+        existing.emplace(g.id, std::move(g));
+      }
+    }
+    std::set<std::string> wanted;
+    for (const auto& g : groups) {
+      wanted.insert(g.id);
+      const auto it = existing.find(g.id);
+      if (it != existing.end() && it->second == g) continue;
+      use q(stmt(it == existing.end()
+                     ? "INSERT INTO groups (slug, name, description, self_subscribe, relay) VALUES (:s, :n, :d, :ss, :r)"
+                     : "UPDATE groups SET name = :n, description = :d, self_subscribe = :ss, relay = :r WHERE slug = :s"));
+      q->bind(":s", g.id);
+      q->bind(":n", g.name);
+      q->bind(":d", g.description);
+      q->bind(":ss", static_cast<int>(g.self_subscribe));
+      q->bind(":r", std::string(core::to_string(g.relay)));
+      q->exec();
+      if (it == existing.end()) {
+        group_ids[g.id] = db_->getLastInsertRowid();
+        ++report.groups_added;
+      } else {
+        ++report.groups_changed;
+      }
+    }
+    for (const auto& [slug, g] : existing) {
+      if (wanted.count(slug)) continue;
+      use q(stmt("DELETE FROM groups WHERE slug = :s"));
+      q->bind(":s", slug);
+      q->exec();
+      group_ids.erase(slug);
+      ++report.groups_removed;
+    }
+  }
+
+  // Subscribers listed in the config.
+  std::unordered_set<std::string> listed;
+  listed.reserve(subs.size());
+  for (const auto& sub : subs) {
+    listed.insert(sub.phone);
+    std::int64_t id = 0;
+    bool changed = false;
+    {
+      use q(stmt("SELECT id, name, channel, source FROM subscribers WHERE phone = :p"));
+      q->bind(":p", sub.phone);
+      if (q->executeStep()) {
+        id = q->getColumn(0).getInt64();
+        changed = q->getColumn(1).getString() != sub.name || q->getColumn(2).getString() != sub.channel ||
+                  q->getColumn(3).getString() != "config";
+      }
+    }
+    const bool added = id == 0;
+    if (added) {
+      use q(stmt("INSERT INTO subscribers (phone, name, channel, source, consent_source, consent_at, created_at, "
+                 "updated_at) VALUES (:p, :n, :c, 'config', :cs, :t, :t, :t)"));
+      q->bind(":p", sub.phone);
+      q->bind(":n", sub.name);
+      q->bind(":c", sub.channel);
+      q->bind(":cs", std::string(core::to_string(sub.consent)));
+      q->bind(":t", now);
+      q->exec();
+      id = db_->getLastInsertRowid();
+    } else if (changed) {
+      // An SMS subscriber now listed in the config becomes config's; their earlier consent record stays.
+      use q(stmt("UPDATE subscribers SET name = :n, channel = :c, source = 'config', updated_at = :t WHERE id = :id"));
+      q->bind(":n", sub.name);
+      q->bind(":c", sub.channel);
+      q->bind(":t", now);
+      q->bind(":id", id);
+      q->exec();
+    }
+
+    // Attributes: replaced as a whole when they differ.
+    std::map<std::string, std::string> attrs;
+    if (!added) {
+      use q(stmt("SELECT key, value FROM subscriber_attributes WHERE subscriber_id = :id"));
+      q->bind(":id", id);
+      while (q->executeStep()) attrs.emplace(q->getColumn(0).getString(), q->getColumn(1).getString());
+    }
+    if (attrs != sub.attributes) {
+      changed = true;
+      {
+        use q(stmt("DELETE FROM subscriber_attributes WHERE subscriber_id = :id"));
+        q->bind(":id", id);
+        q->exec();
+      }
+      for (const auto& [k, v] : sub.attributes) {
+        use q(stmt("INSERT INTO subscriber_attributes (subscriber_id, key, value) VALUES (:id, :k, :v)"));
+        q->bind(":id", id);
+        q->bind(":k", k);
+        q->bind(":v", v);
+        q->exec();
+      }
+    }
+
+    // Memberships: config ones mirror the list; ones made by SMS stay.
+    std::map<std::int64_t, std::string> have;  // group id -> source
+    if (!added) {
+      use q(stmt("SELECT group_id, source FROM memberships WHERE subscriber_id = :id"));
+      q->bind(":id", id);
+      while (q->executeStep()) have.emplace(q->getColumn(0).getInt64(), q->getColumn(1).getString());
+    }
+    std::set<std::int64_t> want;
+    for (const auto& slug : sub.groups) {
+      const auto g = group_ids.find(slug);
+      if (g == group_ids.end())
+        throw storage_error("subscriber " + core::mask_phone(sub.phone) + " lists unknown group '" + slug + "'");
+      want.insert(g->second);
+      if (have.count(g->second)) continue;
+      use q(stmt("INSERT INTO memberships (group_id, subscriber_id, source, created_at) VALUES (:g, :s, 'config', :t)"));
+      q->bind(":g", g->second);
+      q->bind(":s", id);
+      q->bind(":t", now);
+      q->exec();
+      changed = true;
+    }
+    for (const auto& [gid, source] : have) {
+      if (source != "config" || want.count(gid)) continue;
+      use q(stmt("DELETE FROM memberships WHERE group_id = :g AND subscriber_id = :s"));
+      q->bind(":g", gid);
+      q->bind(":s", id);
+      q->exec();
+      changed = true;
+    }
+    if (added) ++report.added;
+    else if (changed) ++report.changed;
+  }
+
+  // Subscribers the config no longer lists: their config memberships go; if they joined a group by SMS they stay
+  // (as SMS subscribers), otherwise the row goes (outbox rows keep their phone for history).
+  std::vector<std::int64_t> gone;
+  {
+    use q(stmt("SELECT id, phone FROM subscribers WHERE source = 'config'"));
+    while (q->executeStep())
+      if (!listed.count(q->getColumn(1).getString())) gone.push_back(q->getColumn(0).getInt64());
+  }
+  for (const auto id : gone) {
+    {
+      use q(stmt("DELETE FROM memberships WHERE subscriber_id = :s AND source = 'config'"));
+      q->bind(":s", id);
+      q->exec();
+    }
+    bool keeps_sms = false;
+    {
+      use q(stmt("SELECT 1 FROM memberships WHERE subscriber_id = :s LIMIT 1"));
+      q->bind(":s", id);
+      keeps_sms = q->executeStep();
+    }
+    use q(stmt(keeps_sms ? "UPDATE subscribers SET source = 'sms', updated_at = :t WHERE id = :s"
+                         : "DELETE FROM subscribers WHERE id = :s"));
+    q->bind(":s", id);
+    if (keeps_sms) q->bind(":t", now);
+    q->exec();
+    if (keeps_sms) ++report.changed;
+    else ++report.removed;
+  }
+
+  // Officers: replaced as a whole.
+  db_->exec("DELETE FROM officers");
+  for (const auto& o : officers) {
+    {
+      use q(stmt("INSERT INTO officers (phone, name, role) VALUES (:p, :n, :r)"));
+      q->bind(":p", o.phone);
+      q->bind(":n", o.name);
+      q->bind(":r", o.role);
+      q->exec();
+    }
+    const auto id = db_->getLastInsertRowid();
+    for (const auto& t : o.tags) {
+      use q(stmt("INSERT OR IGNORE INTO officer_tags (officer_id, tag) VALUES (:o, :t)"));
+      q->bind(":o", id);
+      q->bind(":t", t);
+      q->exec();
+    }
+    for (const auto& g : o.groups) {
+      use q(stmt("INSERT OR IGNORE INTO officer_groups (officer_id, group_slug) VALUES (:o, :g)"));
+      q->bind(":o", id);
+      q->bind(":g", g);
+      q->exec();
+    }
+    ++report.officers;
+  }
+  op.commit();
+  return report;
+}
+
+void store::subscribe(const std::string& phone, const std::string& group, core::consent_source source) {
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  std::int64_t gid = 0;
+  {
+    use q(stmt("SELECT id FROM groups WHERE slug = :g"));
+    q->bind(":g", group);
+    if (!q->executeStep()) throw storage_error("unknown group '" + group + "'");
+    gid = q->getColumn(0).getInt64();
+  }
+  {
+    use q(stmt("INSERT INTO subscribers (phone, source, consent_source, consent_at, created_at, updated_at) "
+               "VALUES (:p, 'sms', :cs, :t, :t, :t) ON CONFLICT (phone) DO NOTHING"));
+    q->bind(":p", phone);
+    q->bind(":cs", std::string(core::to_string(source)));
+    q->bind(":t", now);
+    q->exec();
+  }
+  std::int64_t sid = 0;
+  {
+    use q(stmt("SELECT id FROM subscribers WHERE phone = :p"));
+    q->bind(":p", phone);
+    q->executeStep();
+    sid = q->getColumn(0).getInt64();
+  }
+  {
+    use q(stmt("INSERT INTO memberships (group_id, subscriber_id, source, created_at) VALUES (:g, :s, 'sms', :t) "
+               "ON CONFLICT DO NOTHING"));
+    q->bind(":g", gid);
+    q->bind(":s", sid);
+    q->bind(":t", now);
+    q->exec();
+  }
+  // Joining one group after STOP-ing everything resumes that group only: the "all" opt-out becomes one
+  // opt-out per other group they belong to.
+  bool had_all = false;
+  {
+    use q(stmt("DELETE FROM opt_outs WHERE phone = :p AND group_slug = '*'"));
+    q->bind(":p", phone);
+    had_all = q->exec() > 0;
+  }
+  if (had_all) {
+    use q(stmt("INSERT OR IGNORE INTO opt_outs (phone, group_slug, created_at) SELECT :p, g.slug, :t FROM "
+               "memberships m JOIN groups g ON g.id = m.group_id WHERE m.subscriber_id = :s AND g.id <> :g"));
+    q->bind(":p", phone);
+    q->bind(":t", now);
+    q->bind(":s", sid);
+    q->bind(":g", gid);
+    q->exec();
+  }
+  {
+    use q(stmt("DELETE FROM opt_outs WHERE phone = :p AND group_slug = :g"));
+    q->bind(":p", phone);
+    q->bind(":g", group);
+    q->exec();
+  }
+  op.commit();
+}
+
+std::int64_t store::opt_out(const std::string& phone, std::optional<std::string> group) {
+  atomic_op op(*db_);
+  {
+    use q(stmt("INSERT OR IGNORE INTO opt_outs (phone, group_slug, created_at) VALUES (:p, :g, :t)"));
+    q->bind(":p", phone);
+    q->bind(":g", group.value_or("*"));
+    q->bind(":t", now_ms());
+    q->exec();
+  }
+  const auto cancelled = cancel_ineligible(phone);
+  op.commit();
+  return cancelled;
+}
+
+std::int64_t store::cancel_ineligible(const std::string& phone) {
+  std::vector<std::int64_t> broadcasts;
+  {
+    use q(stmt("SELECT DISTINCT broadcast_id FROM outbox WHERE phone = :p AND state = 0 AND broadcast_id IS NOT NULL"));
+    q->bind(":p", phone);
+    while (q->executeStep()) broadcasts.push_back(q->getColumn(0).getInt64());
+  }
+  std::int64_t cancelled = 0;
+  for (const auto b : broadcasts) {
+    const auto row = get_broadcast(b);
+    if (!row) continue;
+    use q(stmt(target_cte(row->spec) +
+               "UPDATE outbox SET state = 6, reason = 'opted out', finished_at = :t, updated_at = :t "
+               "WHERE phone = :p AND broadcast_id = :b AND state = 0 AND NOT EXISTS (SELECT 1 FROM subscribers s "
+               "WHERE s.id = outbox.subscriber_id AND " +
+               eligible(row->spec) + ")"));
+    bind_targets(*q, row->spec, false);
+    q->bind(":t", now_ms());
+    q->bind(":p", phone);
+    q->bind(":b", b);
+    cancelled += q->exec();
+  }
+  return cancelled;
+}
+
+bool store::is_opted_out(const std::string& phone, const std::string& group) const {
+  use q(stmt("SELECT 1 FROM opt_outs WHERE phone = :p AND group_slug IN (:g, '*')"));
+  q->bind(":p", phone);
+  q->bind(":g", group);
+  return q->executeStep();
+}
+
+forget_report store::forget(const std::string& phone) {
+  forget_report r;
+  if (phone.empty()) return r;
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  const auto run = [&](const char* sql) {
+    use q(stmt(sql));
+    q->bind(":p", phone);
+    if (std::string_view(sql).find(":t") != std::string_view::npos) q->bind(":t", now);
+    return static_cast<std::int64_t>(q->exec());
+  };
+  run("UPDATE outbox SET state = 6, reason = 'forgotten', finished_at = :t, updated_at = :t "
+      "WHERE phone = :p AND state = 0");
+  r.memberships = [&] {
+    use q(stmt("SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id WHERE s.phone = :p"));
+    q->bind(":p", phone);
+    q->executeStep();
+    return q->getColumn(0).getInt64();
+  }();
+  // Outbox, inbox and aspiration rows stay (without number or text) so that counts and reports still add up.
+  r.outbox = run("UPDATE outbox SET phone = '', text = CASE WHEN text IS NULL THEN NULL ELSE '' END, "
+                 "subscriber_id = NULL, updated_at = :t WHERE phone = :p");
+  r.subscribers = run("DELETE FROM subscribers WHERE phone = :p");
+  r.opt_outs = run("DELETE FROM opt_outs WHERE phone = :p");
+  r.inbox = run("UPDATE inbox SET phone = '', text = '' WHERE phone = :p");
+  run("UPDATE aspiration_history SET text = '' WHERE aspiration_id IN (SELECT id FROM aspirations WHERE phone = :p)");
+  r.aspirations = run("UPDATE aspirations SET phone = '', name = '', text = '', last_answer = '', updated_at = :t "
+                      "WHERE phone = :p");
+  run("UPDATE events SET subject = '' WHERE subject = :p");
+  log_event("forget", "",
+            "subscribers=" + std::to_string(r.subscribers) + " memberships=" + std::to_string(r.memberships) +
+                " opt_outs=" + std::to_string(r.opt_outs) + " outbox=" + std::to_string(r.outbox) +
+                " inbox=" + std::to_string(r.inbox) + " aspirations=" + std::to_string(r.aspirations));
+  op.commit();
+  return r;
+}
+
+std::optional<core::subscriber> store::get_subscriber(const std::string& phone) const {
+  core::subscriber s;
+  std::int64_t id = 0;
+  {
+    use q(stmt("SELECT id, phone, name, channel, consent_source FROM subscribers WHERE phone = :p"));
+    q->bind(":p", phone);
+    if (!q->executeStep()) return std::nullopt;
+    id = q->getColumn(0).getInt64();
+    s.phone = q->getColumn(1).getString();
+    s.name = q->getColumn(2).getString();
+    s.channel = q->getColumn(3).getString();
+    s.consent = core::parse_consent_source(q->getColumn(4).getString()).value_or(core::consent_source::config);
+  }
+  {
+    use q(stmt("SELECT g.slug FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.subscriber_id = :s "
+               "ORDER BY g.slug"));
+    q->bind(":s", id);
+    while (q->executeStep()) s.groups.push_back(q->getColumn(0).getString());
+  }
+  {
+    use q(stmt("SELECT key, value FROM subscriber_attributes WHERE subscriber_id = :s"));
+    q->bind(":s", id);
+    while (q->executeStep()) s.attributes.emplace(q->getColumn(0).getString(), q->getColumn(1).getString());
+  }
+  return s;
+}
+
+std::optional<core::group> store::get_group(const std::string& id) const {
+  use q(stmt("SELECT slug, name, description, self_subscribe, relay FROM groups WHERE slug = :s"));
+  q->bind(":s", id);
+  if (!q->executeStep()) return std::nullopt;
+  return core::group{q->getColumn(0).getString(), q->getColumn(1).getString(), q->getColumn(2).getString(),
+                     q->getColumn(3).getInt() != 0,
+                     core::parse_relay_policy(q->getColumn(4).getString()).value_or(core::relay_policy::off)};
+}
+
+std::vector<core::group> store::list_groups() const {
+  std::vector<core::group> out;
+  use q(stmt("SELECT slug, name, description, self_subscribe, relay FROM groups ORDER BY slug"));
+  while (q->executeStep())
+    out.push_back({q->getColumn(0).getString(), q->getColumn(1).getString(), q->getColumn(2).getString(),
+                   q->getColumn(3).getInt() != 0,
+                   core::parse_relay_policy(q->getColumn(4).getString()).value_or(core::relay_policy::off)});
+  return out;
+}
+
+std::vector<core::officer> store::list_officers() const {
+  std::vector<core::officer> out;
+  std::vector<std::int64_t> ids;
+  {
+    use q(stmt("SELECT id, phone, name, role FROM officers ORDER BY id"));
+    while (q->executeStep()) {
+      ids.push_back(q->getColumn(0).getInt64());
+      out.push_back({q->getColumn(1).getString(), q->getColumn(2).getString(), q->getColumn(3).getString(), {}, {}});
+    }
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    {
+      use q(stmt("SELECT tag FROM officer_tags WHERE officer_id = :o ORDER BY tag"));
+      q->bind(":o", ids[i]);
+      while (q->executeStep()) out[i].tags.push_back(q->getColumn(0).getString());
+    }
+    use q(stmt("SELECT group_slug FROM officer_groups WHERE officer_id = :o ORDER BY group_slug"));
+    q->bind(":o", ids[i]);
+    while (q->executeStep()) out[i].groups.push_back(q->getColumn(0).getString());
+  }
+  return out;
+}
+
+std::int64_t store::member_count(const std::string& group) const {
+  use q(stmt("SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.slug = :g"));
+  q->bind(":g", group);
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
+// ---- broadcasts ----
+
+std::int64_t store::create_broadcast(const broadcast_spec& spec) {
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  {
+    use q(stmt("INSERT INTO broadcasts (text, template_name, all_subscribers, priority, send_at, expires_at, "
+               "created_by, state, created_at) VALUES (:x, :tn, :a, :pr, :sa, :ea, :cb, 'scheduled', :t)"));
+    q->bind(":x", spec.text);
+    q->bind(":tn", spec.template_name);
+    q->bind(":a", static_cast<int>(spec.all));
+    q->bind(":pr", static_cast<int>(spec.priority));
+    detail::bind_opt_time(*q, ":sa", spec.send_at);
+    detail::bind_opt_time(*q, ":ea", spec.expires_at);
+    q->bind(":cb", spec.created_by);
+    q->bind(":t", now);
+    q->exec();
+  }
+  const auto id = db_->getLastInsertRowid();
+  std::set<std::string> seen;
+  for (const auto& g : spec.groups) {
+    if (!seen.insert(g).second) continue;
+    use q(stmt("INSERT INTO broadcast_groups (broadcast_id, group_slug) VALUES (:b, :g)"));
+    q->bind(":b", id);
+    q->bind(":g", g);
+    q->exec();
+  }
+  for (std::size_t i = 0; i < spec.where.size(); ++i) {
+    use q(stmt("INSERT INTO broadcast_filters (broadcast_id, position, key, value) VALUES (:b, :i, :k, :v)"));
+    q->bind(":b", id);
+    q->bind(":i", static_cast<std::int64_t>(i));
+    q->bind(":k", spec.where[i].first);
+    q->bind(":v", spec.where[i].second);
+    q->exec();
+  }
+  op.commit();
+  return id;
+}
+
+std::int64_t store::count_recipients(const broadcast_spec& spec) const {
+  use q(stmt(target_cte(spec) + "SELECT count(*) FROM subscribers s WHERE " + eligible(spec) + filters(spec)));
+  bind_targets(*q, spec, true);
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
+namespace {
+broadcast_row read_broadcast(SQLite::Statement& q) {
+  broadcast_row r;
+  r.id = q.getColumn(0).getInt64();
+  r.spec.text = q.getColumn(1).getString();
+  r.spec.template_name = q.getColumn(2).getString();
+  r.spec.all = q.getColumn(3).getInt() != 0;
+  r.spec.priority = q.getColumn(4).getInt() != 0 ? core::priority::urgent : core::priority::normal;
+  r.spec.send_at = detail::opt_time(q.getColumn(5));
+  r.spec.expires_at = detail::opt_time(q.getColumn(6));
+  r.spec.created_by = q.getColumn(7).getString();
+  r.state = q.getColumn(8).getString();
+  r.created_at = core::from_millis(q.getColumn(9).getInt64());
+  r.recipients = q.getColumn(10).getInt64();
+  r.resend_of = q.getColumn(11).getInt64();
+  return r;
+}
+}  // namespace
+
+std::optional<broadcast_row> store::get_broadcast(std::int64_t id) const {
+  std::optional<broadcast_row> r;
+  {
+    use q(stmt(std::string(broadcast_columns) + "WHERE id = :b"));
+    q->bind(":b", id);
+    if (!q->executeStep()) return std::nullopt;
+    r = read_broadcast(*q);
+  }
+  {
+    use q(stmt("SELECT group_slug FROM broadcast_groups WHERE broadcast_id = :b ORDER BY group_slug"));
+    q->bind(":b", id);
+    while (q->executeStep()) r->spec.groups.push_back(q->getColumn(0).getString());
+  }
+  {
+    use q(stmt("SELECT key, value FROM broadcast_filters WHERE broadcast_id = :b ORDER BY position"));
+    q->bind(":b", id);
+    while (q->executeStep()) r->spec.where.emplace_back(q->getColumn(0).getString(), q->getColumn(1).getString());
+  }
+  return r;
+}
+
+std::vector<broadcast_row> store::due_broadcasts(core::time_point now) const {
+  std::vector<std::int64_t> ids;
+  {
+    use q(stmt("SELECT id FROM broadcasts WHERE state IN ('scheduled', 'expanding') AND "
+               "(send_at IS NULL OR send_at <= :n) ORDER BY priority DESC, id"));
+    q->bind(":n", static_cast<std::int64_t>(core::to_millis(now)));
+    while (q->executeStep()) ids.push_back(q->getColumn(0).getInt64());
+  }
+  std::vector<broadcast_row> out;
+  for (const auto id : ids)
+    if (auto r = get_broadcast(id)) out.push_back(std::move(*r));
+  return out;
+}
+
+std::vector<broadcast_row> store::list_broadcasts(std::size_t limit) const {
+  std::vector<std::int64_t> ids;
+  {
+    use q(stmt("SELECT id FROM broadcasts ORDER BY id DESC LIMIT :l"));
+    q->bind(":l", static_cast<std::int64_t>(limit));
+    while (q->executeStep()) ids.push_back(q->getColumn(0).getInt64());
+  }
+  std::vector<broadcast_row> out;
+  for (const auto id : ids)
+    if (auto r = get_broadcast(id)) out.push_back(std::move(*r));
+  return out;
+}
+
+std::size_t store::expand_broadcast(std::int64_t id, std::size_t batch) {
+  atomic_op op(*db_);
+  std::int64_t cursor = 0, resend_of = 0;
+  bool only_failed = false;
+  {
+    use q(stmt("SELECT cursor, COALESCE(resend_of, 0), resend_only_failed FROM broadcasts WHERE id = :b AND "
+               "state IN ('scheduled', 'expanding')"));
+    q->bind(":b", id);
+    if (!q->executeStep()) return 0;  // unknown, cancelled or already expanded
+    cursor = q->getColumn(0).getInt64();
+    resend_of = q->getColumn(1).getInt64();
+    only_failed = q->getColumn(2).getInt() != 0;
+  }
+  const auto row = get_broadcast(id);
+  const auto& spec = row->spec;
+  const auto now = now_ms();
+  std::size_t inserted = 0;
+  std::int64_t last = cursor;
+
+  if (resend_of == 0) {
+    // Keyset over subscriber ids: each call continues after the last id it inserted, in the same transaction as
+    // the insert, so a crash between calls repeats nothing and skips nothing.
+    use q(stmt(target_cte(spec) +
+               "INSERT INTO outbox (broadcast_id, subscriber_id, phone, priority, state, next_attempt_at, expires_at, "
+               "created_at, updated_at) SELECT :b, s.id, s.phone, :pr, 0, :t, :ea, :t, :t FROM subscribers s "
+               "WHERE s.id > :c AND " +
+               eligible(spec) + filters(spec) + " ORDER BY s.id LIMIT :n RETURNING subscriber_id"));
+    bind_targets(*q, spec, true);
+    q->bind(":b", id);
+    q->bind(":pr", static_cast<int>(spec.priority));
+    q->bind(":t", now);
+    detail::bind_opt_time(*q, ":ea", spec.expires_at);
+    q->bind(":c", cursor);
+    q->bind(":n", static_cast<std::int64_t>(batch));
+    while (q->executeStep()) {
+      last = std::max(last, q->getColumn(0).getInt64());
+      ++inserted;
+    }
+  } else {
+    // A resend walks the source broadcast's outbox rows; the cursor is the source row id.
+    std::vector<std::pair<std::int64_t, std::int64_t>> picked;  // source outbox id, subscriber id
+    {
+      use q(stmt(target_cte(spec) + std::string("SELECT o.id, s.id FROM outbox o JOIN subscribers s ON s.id = "
+                                                "o.subscriber_id WHERE o.broadcast_id = :src AND ") +
+                 (only_failed ? "o.state = 4" : "o.state IN (2, 4, 5, 6)") + " AND o.id > :c AND " + eligible(spec) +
+                 " ORDER BY o.id LIMIT :n"));
+      bind_targets(*q, spec, false);
+      q->bind(":src", resend_of);
+      q->bind(":c", cursor);
+      q->bind(":n", static_cast<std::int64_t>(batch));
+      while (q->executeStep()) picked.emplace_back(q->getColumn(0).getInt64(), q->getColumn(1).getInt64());
+    }
+    for (const auto& [source, sid] : picked) {
+      use q(stmt("INSERT INTO outbox (broadcast_id, subscriber_id, phone, priority, state, next_attempt_at, "
+                 "expires_at, created_at, updated_at) SELECT :b, s.id, s.phone, :pr, 0, :t, :ea, :t, :t "
+                 "FROM subscribers s WHERE s.id = :s"));
+      q->bind(":b", id);
+      q->bind(":pr", static_cast<int>(spec.priority));
+      q->bind(":t", now);
+      detail::bind_opt_time(*q, ":ea", spec.expires_at);
+      q->bind(":s", sid);
+      inserted += static_cast<std::size_t>(q->exec());
+      last = source;
+    }
+  }
+
+  {
+    use q(stmt("UPDATE broadcasts SET cursor = :c, recipients = recipients + :n, state = :st WHERE id = :b"));
+    q->bind(":c", last);
+    q->bind(":n", static_cast<std::int64_t>(inserted));
+    q->bind(":st", inserted < batch ? "sending" : "expanding");
+    q->bind(":b", id);
+    q->exec();
+  }
+  op.commit();
+  return inserted;
+}
+
+state_counts store::counts(std::int64_t broadcast_id) const {
+  state_counts c;
+  use q(stmt("SELECT state, count(*), sum(in_doubt) FROM outbox WHERE broadcast_id = :b GROUP BY state"));
+  q->bind(":b", broadcast_id);
+  const auto add = [](state_counts& to, int state, std::int64_t n, std::int64_t doubt) {
+    to.recipients += n;
+    to.in_doubt += doubt;
+    switch (static_cast<message_state>(state)) {
+      case message_state::queued: to.queued += n; break;
+      case message_state::sending: to.sending += n; break;
+      case message_state::submitted: to.submitted += n; break;
+      case message_state::delivered: to.delivered += n; break;
+      case message_state::failed: to.failed += n; break;
+      case message_state::expired: to.expired += n; break;
+      case message_state::cancelled: to.cancelled += n; break;
+    }
+  };
+  while (q->executeStep()) add(c, q->getColumn(0).getInt(), q->getColumn(1).getInt64(), q->getColumn(2).getInt64());
+  return c;
+}
+
+std::map<std::string, state_counts> store::counts_by(std::int64_t broadcast_id, const std::string& attribute) const {
+  std::map<std::string, state_counts> out;
+  use q(stmt("SELECT COALESCE(a.value, ''), o.state, count(*), sum(o.in_doubt) FROM outbox o "
+             "LEFT JOIN subscriber_attributes a ON a.subscriber_id = o.subscriber_id AND a.key = :k "
+             "WHERE o.broadcast_id = :b GROUP BY 1, 2"));
+  q->bind(":k", attribute);
+  q->bind(":b", broadcast_id);
+  while (q->executeStep()) {
+    auto& c = out[q->getColumn(0).getString()];
+    const auto n = q->getColumn(2).getInt64();
+    c.recipients += n;
+    c.in_doubt += q->getColumn(3).getInt64();
+    switch (static_cast<message_state>(q->getColumn(1).getInt())) {
+      case message_state::queued: c.queued += n; break;
+      case message_state::sending: c.sending += n; break;
+      case message_state::submitted: c.submitted += n; break;
+      case message_state::delivered: c.delivered += n; break;
+      case message_state::failed: c.failed += n; break;
+      case message_state::expired: c.expired += n; break;
+      case message_state::cancelled: c.cancelled += n; break;
+    }
+  }
+  return out;
+}
+
+std::int64_t store::cancel_broadcast(std::int64_t id) {
+  atomic_op op(*db_);
+  const auto now = now_ms();
+  std::int64_t n = 0;
+  {
+    use q(stmt("UPDATE outbox SET state = 6, reason = 'broadcast cancelled', finished_at = :t, updated_at = :t "
+               "WHERE broadcast_id = :b AND state = 0"));
+    q->bind(":t", now);
+    q->bind(":b", id);
+    n = q->exec();
+  }
+  {
+    use q(stmt("UPDATE broadcasts SET state = 'cancelled', finished_at = :t WHERE id = :b AND "
+               "state IN ('scheduled', 'expanding', 'sending')"));
+    q->bind(":t", now);
+    q->bind(":b", id);
+    q->exec();
+  }
+  op.commit();
+  return n;
+}
+
+std::int64_t store::resend(std::int64_t id, bool only_failed) {
+  const auto original = get_broadcast(id);
+  if (!original) throw storage_error("no broadcast " + std::to_string(id));
+  atomic_op op(*db_);
+  auto spec = original->spec;
+  spec.send_at.reset();
+  spec.expires_at.reset();
+  const auto nid = create_broadcast(spec);
+  use q(stmt("UPDATE broadcasts SET resend_of = :o, resend_only_failed = :f WHERE id = :b"));
+  q->bind(":o", id);
+  q->bind(":f", static_cast<int>(only_failed));
+  q->bind(":b", nid);
+  q->exec();
+  op.commit();
+  return nid;
+}
+
+void store::finish_broadcasts() {
+  use q(stmt("UPDATE broadcasts SET state = 'done', finished_at = :t WHERE state = 'sending' AND NOT EXISTS "
+             "(SELECT 1 FROM outbox o WHERE o.broadcast_id = broadcasts.id AND o.state IN (0, 1))"));
+  q->bind(":t", now_ms());
+  q->exec();
+}
+
+void store::export_deliveries(std::int64_t broadcast_id, const std::function<void(const delivery_row&)>& row) const {
+  use q(stmt("SELECT o.id, o.phone, COALESCE(s.name, ''), o.state, COALESCE(o.channel, ''), COALESCE(o.reason, ''), "
+             "o.attempts, o.in_doubt, o.created_at, o.submitted_at, o.finished_at FROM outbox o "
+             "LEFT JOIN subscribers s ON s.id = o.subscriber_id WHERE o.broadcast_id = :b ORDER BY o.id"));
+  q->bind(":b", broadcast_id);
+  delivery_row r;
+  while (q->executeStep()) {
+    r.outbox_id = q->getColumn(0).getInt64();
+    r.phone = q->getColumn(1).getString();
+    r.name = q->getColumn(2).getString();
+    r.state = std::string(core::to_string(static_cast<message_state>(q->getColumn(3).getInt())));
+    r.channel = q->getColumn(4).getString();
+    r.reason = q->getColumn(5).getString();
+    r.attempts = q->getColumn(6).getInt();
+    r.in_doubt = q->getColumn(7).getInt() != 0;
+    r.created_at = core::from_millis(q->getColumn(8).getInt64());
+    r.submitted_at = detail::opt_time(q->getColumn(9));
+    r.finished_at = detail::opt_time(q->getColumn(10));
+    row(r);
+  }
+}
+
+// ---- outbox ----
+
+std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit, bool normal_allowed) {
+  atomic_op op(*db_);
+  std::vector<outbox_row> out;
+  const auto t = static_cast<std::int64_t>(core::to_millis(now));
+  {
+    // `state = 0` literally, so the planner can use the partial index outbox_due.
+    use q(stmt("SELECT o.id, COALESCE(o.broadcast_id, 0), o.phone, COALESCE(o.text, b.text, ''), "
+               "COALESCE(s.name, ''), o.priority, COALESCE(o.channel_pref, s.channel, ''), COALESCE(o.channel, ''), "
+               "o.attempts, o.expires_at, o.in_doubt FROM outbox o INDEXED BY outbox_due "
+               "LEFT JOIN broadcasts b ON b.id = o.broadcast_id LEFT JOIN subscribers s ON s.id = o.subscriber_id "
+               "WHERE o.state = 0 AND o.next_attempt_at <= :t AND (o.expires_at IS NULL OR o.expires_at > :t) "
+               "AND o.priority >= :minp ORDER BY o.priority DESC, o.id LIMIT :n"));
+    q->bind(":t", t);
+    q->bind(":minp", normal_allowed ? 0 : 1);
+    q->bind(":n", static_cast<std::int64_t>(limit));
+    while (q->executeStep()) {
+      outbox_row r;
+      r.id = q->getColumn(0).getInt64();
+      r.broadcast_id = q->getColumn(1).getInt64();
+      r.phone = q->getColumn(2).getString();
+      r.text = q->getColumn(3).getString();
+      r.name = q->getColumn(4).getString();
+      r.priority = q->getColumn(5).getInt() != 0 ? core::priority::urgent : core::priority::normal;
+      r.channel_pref = q->getColumn(6).getString();
+      r.channel = q->getColumn(7).getString();
+      r.attempts = q->getColumn(8).getInt() + 1;
+      r.expires_at = detail::opt_time(q->getColumn(9));
+      r.in_doubt = q->getColumn(10).getInt() != 0;
+      out.push_back(std::move(r));
+    }
+  }
+  for (const auto& r : out) {
+    use q(stmt("UPDATE outbox SET state = 1, attempts = attempts + 1, updated_at = :t WHERE id = :id"));
+    q->bind(":t", now_ms());
+    q->bind(":id", r.id);
+    q->exec();
+  }
+  op.commit();
+  return out;
+}
+
+void store::mark_submitted(std::int64_t id, const std::string& channel, const std::string& provider_id, int parts) {
+  use q(stmt("UPDATE outbox SET state = 2, channel = :c, provider_id = :p, parts = :n, submitted_at = :t, "
+             "updated_at = :t WHERE id = :id AND state = 1"));
+  q->bind(":c", channel);
+  q->bind(":p", normalise_provider_id(provider_id));
+  q->bind(":n", parts);
+  q->bind(":t", now_ms());
+  q->bind(":id", id);
+  q->exec();
+}
+
+bool store::mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
+                          const std::string& reason) {
+  const auto pid = normalise_provider_id(provider_id);
+  if (core::is_final(final_state)) {
+    use q(stmt("UPDATE outbox SET state = :s, reason = :r, finished_at = :t, updated_at = :t "
+               "WHERE channel = :c AND provider_id = :p AND state IN (1, 2)"));
+    q->bind(":s", code(final_state));
+    q->bind(":r", reason);
+    q->bind(":t", now_ms());
+    q->bind(":c", channel);
+    q->bind(":p", pid);
+    if (q->exec() > 0) return true;
+  }
+  // A repeated or intermediate report for a known message is not an error.
+  use q(stmt("SELECT 1 FROM outbox WHERE channel = :c AND provider_id = :p LIMIT 1"));
+  q->bind(":c", channel);
+  q->bind(":p", pid);
+  return q->executeStep();
+}
+
+void store::mark_failed(std::int64_t id, const std::string& reason) {
+  use q(stmt("UPDATE outbox SET state = 4, reason = :r, finished_at = :t, updated_at = :t "
+             "WHERE id = :id AND state IN (0, 1, 2)"));
+  q->bind(":r", reason);
+  q->bind(":t", now_ms());
+  q->bind(":id", id);
+  q->exec();
+}
+
+void store::mark_delivered(std::int64_t id) {
+  use q(stmt("UPDATE outbox SET state = 3, finished_at = :t, updated_at = :t WHERE id = :id AND state IN (1, 2)"));
+  q->bind(":t", now_ms());
+  q->bind(":id", id);
+  q->exec();
+}
+
+void store::requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason) {
+  atomic_op op(*db_);
+  std::string phone;
+  {
+    use q(stmt("UPDATE outbox SET state = 0, next_attempt_at = :n, reason = :r, updated_at = :t "
+               "WHERE id = :id AND state IN (1, 2) RETURNING phone"));
+    q->bind(":n", static_cast<std::int64_t>(core::to_millis(next_attempt_at)));
+    q->bind(":r", reason);
+    q->bind(":t", now_ms());
+    q->bind(":id", id);
+    if (q->executeStep()) phone = q->getColumn(0).getString();
+    while (q->executeStep()) {
+    }
+  }
+  // The person may have opted out while this row was in flight: opt-out is absolute.
+  if (!phone.empty()) {
+    bool any = false;
+    {
+      use q(stmt("SELECT 1 FROM opt_outs WHERE phone = :p LIMIT 1"));
+      q->bind(":p", phone);
+      any = q->executeStep();
+    }
+    if (any) cancel_ineligible(phone);
+  }
+  op.commit();
+}
+
+std::int64_t store::expire_due(core::time_point now) {
+  use q(stmt("UPDATE outbox SET state = 5, reason = 'expired', finished_at = :t, updated_at = :t "
+             "WHERE state = 0 AND expires_at IS NOT NULL AND expires_at <= :n"));
+  q->bind(":t", now_ms());
+  q->bind(":n", static_cast<std::int64_t>(core::to_millis(now)));
+  return q->exec();
+}
+
+std::int64_t store::recover_in_doubt() {
+  use q(stmt("UPDATE outbox SET state = 0, in_doubt = 1, next_attempt_at = :t, updated_at = :t WHERE state = 1"));
+  q->bind(":t", now_ms());
+  return q->exec();
+}
+
+std::int64_t store::enqueue_direct(const std::string& phone, const std::string& text, core::priority p,
+                                   const std::string& channel_pref) {
+  use q(stmt("INSERT INTO outbox (subscriber_id, phone, text, channel_pref, priority, state, next_attempt_at, "
+             "created_at, updated_at) VALUES ((SELECT id FROM subscribers WHERE phone = :p), :p, :x, "
+             "NULLIF(:c, ''), :pr, 0, :t, :t, :t)"));
+  q->bind(":p", phone);
+  q->bind(":x", text);
+  q->bind(":c", channel_pref);
+  q->bind(":pr", static_cast<int>(p));
+  q->bind(":t", now_ms());
+  q->exec();
+  return db_->getLastInsertRowid();
+}
+
+std::optional<core::message_state> store::outbox_state(std::int64_t id) const {
+  use q(stmt("SELECT state FROM outbox WHERE id = :id"));
+  q->bind(":id", id);
+  if (!q->executeStep()) return std::nullopt;
+  return static_cast<message_state>(q->getColumn(0).getInt());
+}
+
+// ---- inbox and events ----
+
+std::optional<std::int64_t> store::store_inbound(const std::string& channel, const std::string& provider_id,
+                                                 const std::string& from, const std::string& text,
+                                                 core::time_point received_at) {
+  use q(stmt("INSERT INTO inbox (channel, provider_id, phone, text, received_at, stored_at) "
+             "VALUES (:c, NULLIF(:p, ''), :f, :x, :r, :t) ON CONFLICT (channel, provider_id) DO NOTHING"));
+  q->bind(":c", channel);
+  q->bind(":p", provider_id);
+  q->bind(":f", from);
+  q->bind(":x", text);
+  q->bind(":r", static_cast<std::int64_t>(core::to_millis(received_at)));
+  q->bind(":t", now_ms());
+  if (q->exec() == 0) return std::nullopt;
+  return db_->getLastInsertRowid();
+}
+
+std::int64_t store::log_event(std::string_view kind, std::string_view subject, std::string_view detail) {
+  use q(stmt("INSERT INTO events (at, kind, subject, detail) VALUES (:t, :k, :s, :d)"));
+  q->bind(":t", now_ms());
+  q->bind(":k", std::string(kind));
+  q->bind(":s", std::string(subject));
+  q->bind(":d", std::string(detail));
+  q->exec();
+  return db_->getLastInsertRowid();
+}
+
+}  // namespace kentongan::storage

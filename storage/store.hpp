@@ -1,0 +1,283 @@
+#pragma once
+/// The SQLite store: schema migrations, subscribers, broadcasts, the outbox state machine, the inbox,
+/// aspirations and the audit trail. All SQL of the project lives behind this header; every statement
+/// binds its values. A `store` is one connection: use one per thread, never share one.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/model.hpp"
+
+namespace SQLite {
+class Database;
+class Statement;
+}  // namespace SQLite
+
+namespace kentongan::storage {
+
+/// A broken, unreadable or too-new database, or a misuse of the store. Thrown, never returned.
+struct storage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The schema version this build writes (`PRAGMA user_version`); a database above it is refused.
+inline constexpr int latest_schema_version = 2;
+
+struct sync_report {
+  int added = 0, changed = 0, removed = 0, groups_added = 0, groups_changed = 0, groups_removed = 0, officers = 0;
+  bool operator==(const sync_report&) const = default;
+};
+
+struct broadcast_spec {
+  std::string text;
+  std::vector<std::string> groups;
+  bool all = false;
+  std::vector<std::pair<std::string, std::string>> where;  ///< attribute=value filters (AND)
+  core::priority priority = core::priority::normal;
+  std::optional<core::time_point> send_at, expires_at;
+  std::string created_by;
+  std::string template_name;
+};
+
+struct state_counts {
+  std::int64_t recipients = 0, queued = 0, sending = 0, submitted = 0, delivered = 0, failed = 0, expired = 0,
+               cancelled = 0, in_doubt = 0;
+  bool operator==(const state_counts&) const = default;
+};
+
+struct broadcast_row {
+  std::int64_t id = 0;
+  broadcast_spec spec;
+  std::string state;  ///< scheduled|expanding|sending|done|cancelled
+  core::time_point created_at{};
+  std::int64_t recipients = 0;
+  std::int64_t resend_of = 0;  ///< 0 = an original broadcast
+};
+
+struct outbox_row {
+  std::int64_t id = 0;
+  std::int64_t broadcast_id = 0;  ///< 0 = reply/direct
+  std::string phone, text, name;
+  core::priority priority = core::priority::normal;
+  std::string channel_pref;  ///< subscriber's preferred channel
+  std::string channel;       ///< channel it was sent on
+  int attempts = 0;
+  std::optional<core::time_point> expires_at;
+  bool in_doubt = false;  ///< was in `sending` when the daemon died: may reach the phone twice
+};
+
+struct forget_report {
+  std::int64_t subscribers = 0, memberships = 0, opt_outs = 0, outbox = 0, inbox = 0, aspirations = 0;
+  bool operator==(const forget_report&) const = default;
+};
+
+/// One recipient of a broadcast, for `export deliveries` (issue 5).
+struct delivery_row {
+  std::int64_t outbox_id = 0;
+  std::string phone, name, state, channel, reason;
+  int attempts = 0;
+  bool in_doubt = false;
+  core::time_point created_at{};
+  std::optional<core::time_point> submitted_at, finished_at;
+};
+
+// ---- aspirations (issue 5) ----
+
+/// Ticket text: prefix and the sequence number with at least four digits ("A0123", "A12345").
+std::string format_ticket(std::string_view prefix, std::int64_t number);
+/// The sequence number in what a resident typed: "0123", "A0123", "a0123", "ASP-0123"; nullopt if none.
+std::optional<std::int64_t> parse_ticket(std::string_view typed);
+
+/// Aspiration statuses (issue 5): baru → diproses → selesai | ditolak.
+inline constexpr std::string_view status_new = "baru", status_in_progress = "diproses", status_done = "selesai",
+                                  status_rejected = "ditolak";
+
+struct aspiration_spec {
+  std::string prefix = "A";
+  std::string kind = "aspirasi";  ///< aspirasi | pengaduan | permintaan-informasi
+  std::string phone, name, text, channel;
+  std::vector<std::string> tags;
+  std::optional<std::int64_t> inbox_id;
+  core::time_point received_at{};
+};
+
+struct aspiration_row {
+  std::int64_t number = 0;
+  std::string ticket, kind, status, phone, name, text, channel;
+  std::vector<std::string> tags;  ///< sorted
+  core::time_point received_at{};
+  std::optional<core::time_point> first_answer_at, closed_at;
+  std::string last_answer;
+  std::optional<std::int64_t> inbox_id;
+};
+
+struct aspiration_event {
+  core::time_point at{};
+  std::string actor, action, status, text;  ///< action: created|answer|status|tag
+};
+
+struct aspiration_filter {
+  std::optional<std::string> status, tag;
+  std::optional<core::time_point> since, until;  ///< received_at in [since, until)
+  std::size_t limit = 0;                         ///< 0 = no limit
+};
+
+class store {  // one instance per thread; not thread-safe
+ public:
+  /// Opens (creating if needed) and migrates; read_only opens an existing database without migrating.
+  /// Throws storage_error for a database written by a newer version, before changing anything.
+  explicit store(const std::filesystem::path& file, bool read_only = false);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  int schema_version() const;
+
+  /// Transaction helpers for the writer; the savepoint is named, so they nest one level (a job inside a batch).
+  void begin();
+  void commit();
+  void rollback();
+  void savepoint();
+  void release();
+  void rollback_to();
+  void checkpoint();  ///< WAL checkpoint (TRUNCATE), at shutdown
+
+  // ---- subscribers and groups ----
+  /// One transaction; config-listed subscribers and groups mirror the config, SMS subscriptions and opt-outs survive.
+  sync_report sync_config(const std::vector<core::group>&, const std::vector<core::subscriber>&,
+                          const std::vector<core::officer>&);
+  /// Creates the subscriber if new (consent recorded now); clears that opt-out (and an "all" opt-out).
+  void subscribe(const std::string& phone, const std::string& group, core::consent_source source);
+  /// nullopt = all groups; cancels that phone's queued broadcast rows it is no longer eligible for; returns rows cancelled.
+  std::int64_t opt_out(const std::string& phone, std::optional<std::string> group);
+  bool is_opted_out(const std::string& phone, const std::string& group) const;  ///< true also for an "all" opt-out
+  /// Erases the number and its texts everywhere (UU 27/2022), keeps anonymous rows for counts.
+  forget_report forget(const std::string& phone);
+  std::optional<core::subscriber> get_subscriber(const std::string& phone) const;
+  std::optional<core::group> get_group(const std::string& id) const;
+  std::vector<core::group> list_groups() const;
+  std::vector<core::officer> list_officers() const;
+  std::int64_t member_count(const std::string& group) const;  ///< before opt-outs
+
+  // ---- broadcasts ----
+  std::int64_t create_broadcast(const broadcast_spec&);
+  std::int64_t count_recipients(const broadcast_spec&) const;  ///< after opt-outs, for --dry-run
+  std::vector<broadcast_row> due_broadcasts(core::time_point now) const;  ///< scheduled/expanding, send_at <= now
+  /// Streams recipients into the outbox: at most `batch` rows per call, keyset cursor kept in the broadcast row
+  /// (resumes after a crash, never inserts a recipient twice); returns rows inserted; sets state sending when done.
+  std::size_t expand_broadcast(std::int64_t id, std::size_t batch);
+  std::optional<broadcast_row> get_broadcast(std::int64_t id) const;
+  std::vector<broadcast_row> list_broadcasts(std::size_t limit) const;  ///< newest first
+  state_counts counts(std::int64_t broadcast_id) const;
+  /// Counts per value of a subscriber attribute ("" for recipients without it).
+  std::map<std::string, state_counts> counts_by(std::int64_t broadcast_id, const std::string& attribute) const;
+  std::int64_t cancel_broadcast(std::int64_t id);  ///< queued rows → cancelled; state cancelled; returns rows
+  /// A new broadcast to the recipients of `id` that were not delivered (failed, expired, cancelled, or submitted
+  /// without a report), or only the failed ones; same text and targets; opt-outs still apply.
+  std::int64_t resend(std::int64_t id, bool only_failed);
+  void finish_broadcasts();  ///< sending broadcasts with no queued/sending rows left → done
+  /// Streams one row per recipient in outbox order; constant memory.
+  void export_deliveries(std::int64_t broadcast_id, const std::function<void(const delivery_row&)>& row) const;
+
+  // ---- outbox (the dispatcher) ----
+  /// queued, next_attempt_at <= now, not expired; urgent first then id; → sending, attempts+1.
+  /// Skips normal rows when !normal_allowed (quiet hours).
+  std::vector<outbox_row> claim_due(core::time_point now, std::size_t limit, bool normal_allowed);
+  void mark_submitted(std::int64_t id, const std::string& channel, const std::string& provider_id, int parts);
+  /// By provider id (case and leading zeros ignored); false if no row has that id.
+  bool mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
+                     const std::string& reason);
+  void mark_failed(std::int64_t id, const std::string& reason);
+  void mark_delivered(std::int64_t id);
+  void requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason);
+  std::int64_t expire_due(core::time_point now);  ///< queued rows past expires_at → expired
+  std::int64_t recover_in_doubt();                ///< sending → queued, flagged in_doubt; returns count
+  std::int64_t enqueue_direct(const std::string& phone, const std::string& text, core::priority,
+                              const std::string& channel_pref);  ///< replies, officer forwards
+  std::optional<core::message_state> outbox_state(std::int64_t id) const;
+
+  // ---- inbox ----
+  /// nullopt = duplicate (same channel + provider_id); an empty provider_id is never a duplicate.
+  std::optional<std::int64_t> store_inbound(const std::string& channel, const std::string& provider_id,
+                                            const std::string& from, const std::string& text,
+                                            core::time_point received_at);
+  std::int64_t log_event(std::string_view kind, std::string_view subject, std::string_view detail);
+
+  // ---- aspirations (issue 5) ----
+  /// Returns the ticket; the number comes from a sequence that never reuses a value.
+  std::string create_aspiration(const aspiration_spec&);
+  std::optional<aspiration_row> find_aspiration(std::string_view ticket) const;
+  /// Records an official's answer; a `baru` aspiration becomes `diproses`. Throws storage_error for an unknown ticket.
+  void add_answer(std::string_view ticket, const std::string& actor, const std::string& text);
+  /// Any of baru|diproses|selesai|ditolak, with a history entry. Throws storage_error for an unknown ticket or status.
+  void set_status(std::string_view ticket, std::string_view status, const std::string& actor, const std::string& text);
+  void add_tags(std::string_view ticket, const std::vector<std::string>& tags, const std::string& actor);
+  std::vector<aspiration_event> aspiration_history(std::string_view ticket) const;
+  std::vector<aspiration_row> list_aspirations(const aspiration_filter&) const;  ///< oldest first
+  /// Streams matching aspirations oldest first, one callback per row, constant memory.
+  void export_aspirations(const aspiration_filter&, const std::function<void(const aspiration_row&)>& row) const;
+
+ private:
+  SQLite::Statement& stmt(const std::string& sql) const;  ///< cached, reset, bindings cleared
+  void migrate();
+  std::int64_t cancel_ineligible(const std::string& phone);
+  std::optional<std::int64_t> aspiration_id(std::string_view ticket) const;
+
+  std::unique_ptr<SQLite::Database> db_;
+  mutable std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+  bool read_only_ = false;
+};
+
+/// One writer thread owning a `store`; jobs posted from any thread run in batches inside ONE transaction (each job
+/// inside a SAVEPOINT so a throwing job is rolled back alone and reports its exception); completions run on the
+/// writer thread after COMMIT returned, so "durable" is true when they run. A throwing completion is ignored.
+class writer {
+ public:
+  /// Opens the store on the writer thread; rethrows its storage_error here.
+  writer(std::filesystem::path file, std::size_t max_batch = 4096);
+  ~writer();  ///< drains and joins
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+
+  using job = std::function<void(store&)>;
+  using completion = std::function<void(std::exception_ptr)>;  ///< nullptr = committed
+  /// Throws storage_error after stop().
+  void post(job j, completion done = {});
+  void stop();  ///< finish queued jobs, checkpoint WAL, join
+  std::uint64_t commits() const;  ///< for metrics and tests
+
+ private:
+  void run(std::filesystem::path file, std::promise<void>* opened);
+
+  struct item {
+    job work;
+    completion done;
+  };
+  std::size_t max_batch_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<item> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> commits_{0};
+  std::thread thread_;
+};
+
+}  // namespace kentongan::storage

@@ -1,0 +1,599 @@
+#pragma once
+// The storage conformance suite (STYLE.md: one suite every backend passes, after Kea's generic_lease_mgr tests).
+// A backend supplies a factory type F with:
+//   std::unique_ptr<storage::store> open();          // a new connection to the same, initially empty, database
+//   std::unique_ptr<storage::writer> open_writer(std::size_t max_batch);
+// and instantiates the suite with TEST_CASE_TEMPLATE_APPLY(store_conformance, std::tuple<F>).
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "storage/store.hpp"
+
+namespace kentongan::storage::conformance {
+
+using namespace std::chrono_literals;
+
+inline core::group grp(std::string id, bool self_subscribe = false) {
+  return core::group{id, id + " name", "", self_subscribe, core::relay_policy::off};
+}
+
+inline core::subscriber sub(std::string phone, std::vector<std::string> groups,
+                            std::map<std::string, std::string> attrs = {}, std::string name = "warga") {
+  core::subscriber s;
+  s.phone = std::move(phone);
+  s.name = std::move(name);
+  s.groups = std::move(groups);
+  s.attributes = std::move(attrs);
+  return s;
+}
+
+/// The test village: two groups, six subscribers with dusun and rt.
+struct village {
+  std::vector<core::group> groups{grp("petani-kakao"), grp("warga-dusun-1", true), grp("perangkat-desa")};
+  std::vector<core::subscriber> subscribers{
+      sub("+6281200000001", {"petani-kakao"}, {{"dusun", "Kaja"}, {"rt", "01"}}, "Wayan"),
+      sub("+6281200000002", {"petani-kakao", "warga-dusun-1"}, {{"dusun", "Kaja"}, {"rt", "02"}}, "Made"),
+      sub("+6281200000003", {"petani-kakao"}, {{"dusun", "Kelod"}, {"rt", "01"}}, "Nyoman"),
+      sub("+6281200000004", {"warga-dusun-1"}, {{"dusun", "Kelod"}, {"rt", "03"}}, "Ketut"),
+      sub("+6281200000005", {"warga-dusun-1"}, {}, "Putu"),
+      sub("+6281200000006", {}, {{"dusun", "Kaja"}}, "Kadek"),
+  };
+  std::vector<core::officer> officers{{"+6281299999999", "Pak Kadus", "kadus", {"infrastruktur"}, {"warga-dusun-1"}}};
+};
+
+inline std::vector<std::string> phones_of(store& db, std::int64_t broadcast) {
+  std::vector<std::string> out;
+  db.export_deliveries(broadcast, [&](const delivery_row& r) { out.push_back(r.phone); });
+  return out;
+}
+
+inline std::int64_t expand_all(store& db, std::int64_t id, std::size_t batch) {
+  std::int64_t total = 0;
+  for (int guard = 0; guard < 1000; ++guard) {
+    const auto n = db.expand_broadcast(id, batch);
+    total += static_cast<std::int64_t>(n);
+    if (n < batch) break;
+  }
+  return total;
+}
+
+/// Claims everything due and returns the outbox rows in claim order.
+inline std::vector<outbox_row> claim_all(store& db, bool normal_allowed = true) {
+  return db.claim_due(core::now() + 1s, 1000, normal_allowed);
+}
+
+}  // namespace kentongan::storage::conformance
+
+// ---------------------------------------------------------------------------------------------------------------
+
+TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
+  using namespace kentongan;
+  using namespace kentongan::storage;
+  using namespace kentongan::storage::conformance;
+  F factory;
+  auto db = factory.open();
+  const village v;
+
+  SUBCASE("config sync reports what changed and keeps SMS subscriptions and opt-outs") {
+    struct step {
+      const char* label;
+      std::function<void(village&)> edit;
+      sync_report expected;
+    };
+    village cfg = v;
+    const std::vector<step> steps{
+        {"first load", [](village&) {}, {6, 0, 0, 3, 0, 0, 1}},
+        {"same config again", [](village&) {}, {0, 0, 0, 0, 0, 0, 1}},
+        {"a name changes", [](village& c) { c.subscribers[0].name = "Wayan Sudarma"; }, {0, 1, 0, 0, 0, 0, 1}},
+        {"an attribute changes", [](village& c) { c.subscribers[1].attributes["rt"] = "09"; }, {0, 1, 0, 0, 0, 0, 1}},
+        {"a membership changes", [](village& c) { c.subscribers[2].groups.push_back("warga-dusun-1"); },
+         {0, 1, 0, 0, 0, 0, 1}},
+        {"a group is renamed and one added",
+         [](village& c) {
+           c.groups[2].name = "Perangkat";
+           c.groups.push_back(grp("pemuda"));
+         },
+         {0, 0, 0, 1, 1, 0, 1}},
+        {"a subscriber and a group go",
+         [](village& c) {
+           c.subscribers.erase(c.subscribers.begin() + 5);
+           c.groups.pop_back();
+         },
+         {0, 0, 1, 0, 0, 1, 1}},
+        {"a subscriber is added", [](village& c) { c.subscribers.push_back(sub("+6281200000007", {"petani-kakao"})); },
+         {1, 0, 0, 0, 0, 0, 1}},
+    };
+    for (const auto& s : steps) {
+      CAPTURE(s.label);
+      s.edit(cfg);
+      CHECK(db->sync_config(cfg.groups, cfg.subscribers, cfg.officers) == s.expected);
+    }
+    auto wayan = db->get_subscriber("+6281200000001");
+    REQUIRE(wayan);
+    CHECK(wayan->name == "Wayan Sudarma");
+    CHECK(wayan->attributes.at("dusun") == "Kaja");
+    CHECK_FALSE(db->get_subscriber("+6281200000006").has_value());
+    CHECK(db->list_officers() == v.officers);
+    CHECK(db->get_group("warga-dusun-1")->self_subscribe);
+
+    // DAFTAR by SMS, opt-outs, then a reload: both survive.
+    db->subscribe("+6281200000001", "warga-dusun-1", core::consent_source::sms);
+    db->subscribe("+6281277777777", "warga-dusun-1", core::consent_source::sms);
+    db->opt_out("+6281200000003", std::nullopt);
+    db->opt_out("+6281200000002", std::string("petani-kakao"));
+    CHECK(db->sync_config(cfg.groups, cfg.subscribers, cfg.officers) == sync_report{0, 0, 0, 0, 0, 0, 1});
+    CHECK(db->get_subscriber("+6281200000001")->groups ==
+          std::vector<std::string>{"petani-kakao", "warga-dusun-1"});
+    CHECK(db->get_subscriber("+6281277777777").has_value());
+    CHECK(db->is_opted_out("+6281200000003", "warga-dusun-1"));
+    CHECK(db->is_opted_out("+6281200000002", "petani-kakao"));
+    CHECK_FALSE(db->is_opted_out("+6281200000002", "warga-dusun-1"));
+
+    // Wayan leaves the config but joined a group by SMS: he stays, with that group only.
+    cfg.subscribers.erase(cfg.subscribers.begin());
+    CHECK(db->sync_config(cfg.groups, cfg.subscribers, cfg.officers) == sync_report{0, 1, 0, 0, 0, 0, 1});
+    CHECK(db->get_subscriber("+6281200000001")->groups == std::vector<std::string>{"warga-dusun-1"});
+    // Reopening (a restart) keeps all of it.
+    db.reset();
+    db = factory.open();
+    CHECK(db->is_opted_out("+6281200000003", "petani-kakao"));
+    CHECK(db->get_subscriber("+6281277777777")->groups == std::vector<std::string>{"warga-dusun-1"});
+  }
+
+  SUBCASE("broadcast expansion: groups, all, where filters, opt-outs, in small batches") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    db->opt_out("+6281200000003", std::string("petani-kakao"));  // only petani-kakao
+    db->opt_out("+6281200000005", std::nullopt);                  // everything
+    db->opt_out("+6281200000002", std::string("petani-kakao"));  // still in warga-dusun-1
+    struct row {
+      const char* label;
+      broadcast_spec spec;
+      std::set<std::string> expected;
+    };
+    const auto spec = [](std::vector<std::string> groups, bool all = false,
+                         std::vector<std::pair<std::string, std::string>> where = {}) {
+      broadcast_spec s;
+      s.text = "Penyuluhan hama kakao di balai desa, Sabtu 08.00";
+      s.groups = std::move(groups);
+      s.all = all;
+      s.where = std::move(where);
+      return s;
+    };
+    const std::vector<row> rows{
+        {"one group, opt-outs excluded", spec({"petani-kakao"}), {"+6281200000001"}},
+        {"two groups, each member once", spec({"petani-kakao", "warga-dusun-1"}),
+         {"+6281200000001", "+6281200000002", "+6281200000004"}},
+        {"all: everyone not opted out of everything they joined", spec({}, true),
+         {"+6281200000001", "+6281200000002", "+6281200000004", "+6281200000006"}},
+        {"all with a where filter", spec({}, true, {{"dusun", "Kaja"}}),
+         {"+6281200000001", "+6281200000002", "+6281200000006"}},
+        {"two filters are AND", spec({}, true, {{"dusun", "Kaja"}, {"rt", "02"}}), {"+6281200000002"}},
+        {"group and filter", spec({"warga-dusun-1"}, false, {{"dusun", "Kelod"}}), {"+6281200000004"}},
+        {"unknown group", spec({"tidak-ada"}), {}},
+        {"filter nobody matches", spec({}, true, {{"dusun", "Tengah"}}), {}},
+        {"same group twice", spec({"warga-dusun-1", "warga-dusun-1"}), {"+6281200000002", "+6281200000004"}},
+    };
+    for (const auto& r : rows) {
+      CAPTURE(r.label);
+      CHECK(db->count_recipients(r.spec) == static_cast<std::int64_t>(r.expected.size()));
+      const auto id = db->create_broadcast(r.spec);
+      CHECK(db->get_broadcast(id)->state == "scheduled");
+      CHECK(expand_all(*db, id, 1) == static_cast<std::int64_t>(r.expected.size()));
+      CHECK(db->expand_broadcast(id, 1) == 0);  // done: nothing more, ever
+      const auto got = phones_of(*db, id);
+      CHECK(std::set<std::string>(got.begin(), got.end()) == r.expected);
+      CHECK(got.size() == r.expected.size());  // no duplicates
+      CHECK(db->get_broadcast(id)->state == "sending");
+      CHECK(db->get_broadcast(id)->recipients == static_cast<std::int64_t>(r.expected.size()));
+      CHECK(db->counts(id).queued == static_cast<std::int64_t>(r.expected.size()));
+    }
+  }
+
+  SUBCASE("expansion resumes after a restart without repeating anyone") {
+    village big = v;
+    for (int i = 10; i < 60; ++i)
+      big.subscribers.push_back(sub("+62812000001" + std::to_string(i), {"petani-kakao"}));
+    db->sync_config(big.groups, big.subscribers, big.officers);
+    broadcast_spec s;
+    s.text = "Harga kakao naik";
+    s.groups = {"petani-kakao"};
+    const auto id = db->create_broadcast(s);
+    CHECK(db->expand_broadcast(id, 7) == 7);
+    CHECK(db->get_broadcast(id)->state == "expanding");
+    CHECK(db->due_broadcasts(core::now()).size() == 1);
+    db.reset();  // the daemon dies between batches
+    db = factory.open();
+    // A subscriber who joins mid-broadcast is included once; one who opts out is not.
+    db->subscribe("+6281288888888", "petani-kakao", core::consent_source::sms);
+    db->opt_out("+6281200000159", std::nullopt);
+    const auto rest = expand_all(*db, id, 7);
+    const auto got = phones_of(*db, id);
+    const std::set<std::string> unique(got.begin(), got.end());
+    CHECK(got.size() == unique.size());
+    CHECK(7 + rest == 3 + 50 + 1 - 1);
+    CHECK(static_cast<std::int64_t>(got.size()) == 7 + rest);
+    CHECK(unique.count("+6281288888888") == 1);
+    CHECK(unique.count("+6281200000159") == 0);
+    CHECK(db->due_broadcasts(core::now()).empty());
+  }
+
+  SUBCASE("scheduled broadcasts are due only at their time") {
+    broadcast_spec s;
+    s.text = "Rapat desa";
+    s.all = true;
+    s.send_at = core::now() + 1h;
+    const auto later = db->create_broadcast(s);
+    s.send_at.reset();
+    const auto now_id = db->create_broadcast(s);
+    const auto due = db->due_broadcasts(core::now());
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].id == now_id);
+    CHECK(db->due_broadcasts(core::now() + 2h).size() == 2);
+    CHECK(db->get_broadcast(later)->spec.send_at.has_value());
+    CHECK(db->list_broadcasts(10).front().id == now_id);
+  }
+
+  SUBCASE("claim_due: urgent first, then oldest; quiet hours hold normal rows") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec normal;
+    normal.text = "Gotong royong Minggu";
+    normal.groups = {"petani-kakao"};
+    const auto n = db->create_broadcast(normal);
+    expand_all(*db, n, 100);
+    const auto reply = db->enqueue_direct("+6281200000004", "Terima kasih", core::priority::normal, "sms");
+    broadcast_spec urgent = normal;
+    urgent.text = "Banjir! Mengungsi ke balai desa";
+    urgent.priority = core::priority::urgent;
+    const auto u = db->create_broadcast(urgent);
+    expand_all(*db, u, 100);
+
+    const auto quiet = claim_all(*db, false);
+    REQUIRE(quiet.size() == 3);
+    for (const auto& r : quiet) {
+      CHECK(r.priority == core::priority::urgent);
+      CHECK(r.broadcast_id == u);
+      CHECK(r.text == urgent.text);
+      CHECK(r.attempts == 1);
+    }
+    CHECK(quiet[0].id < quiet[1].id);
+    CHECK(quiet[0].name == "Wayan");
+    const auto rest = claim_all(*db, true);
+    REQUIRE(rest.size() == 4);
+    CHECK(rest[0].broadcast_id == n);
+    CHECK(rest[3].id == reply);
+    CHECK(rest[3].broadcast_id == 0);
+    CHECK(rest[3].text == "Terima kasih");
+    CHECK(rest[3].channel_pref == "sms");
+    CHECK(claim_all(*db).empty());  // all are sending now
+    CHECK(db->counts(n).sending == 3);
+  }
+
+  SUBCASE("outbox state transitions") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec s;
+    s.text = "Posyandu Selasa";
+    s.groups = {"petani-kakao"};
+    const auto b = db->create_broadcast(s);
+    expand_all(*db, b, 10);
+    auto rows = claim_all(*db);
+    REQUIRE(rows.size() == 3);
+    db->mark_submitted(rows[0].id, "sim", "00AB12", 1);
+    db->mark_submitted(rows[1].id, "sim", "ff01", 1);
+    db->mark_submitted(rows[2].id, "sim", "x9", 1);
+    struct report {
+      const char* label;
+      std::string channel, provider_id;
+      core::message_state state;
+      bool known;
+    };
+    for (const auto& r : std::vector<report>{
+             {"receipt spells the id without zeros and in upper case", "sim", "AB12", core::message_state::delivered,
+              true},
+             {"failure report", "sim", "FF01", core::message_state::failed, true},
+             {"repeated report for a finished row", "sim", "ff01", core::message_state::delivered, true},
+             {"unknown id", "sim", "dead", core::message_state::delivered, false},
+             {"known id on another channel", "smpp", "ab12", core::message_state::delivered, false},
+         }) {
+      CAPTURE(r.label);
+      CHECK(db->mark_reported(r.channel, r.provider_id, r.state, "") == r.known);
+    }
+    CHECK(db->outbox_state(rows[0].id) == core::message_state::delivered);
+    CHECK(db->outbox_state(rows[1].id) == core::message_state::failed);  // the late "delivered" did not undo it
+    db->requeue(rows[2].id, core::now() + 1h, "throttled");
+    CHECK(db->outbox_state(rows[2].id) == core::message_state::queued);
+    CHECK(claim_all(*db).empty());  // not before its next attempt
+    const auto again = db->claim_due(core::now() + 2h, 10, true);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].attempts == 2);
+    db->mark_failed(again[0].id, "permanent");
+    CHECK(db->outbox_state(again[0].id) == core::message_state::failed);
+    db->finish_broadcasts();
+    CHECK(db->get_broadcast(b)->state == "done");
+    const auto c = db->counts(b);
+    CHECK(c == state_counts{3, 0, 0, 0, 1, 2, 0, 0, 0});
+
+    // Expiry and cancel.
+    s.expires_at = core::now() + 1min;
+    const auto e = db->create_broadcast(s);
+    expand_all(*db, e, 10);
+    CHECK(db->expire_due(core::now()) == 0);
+    CHECK(db->claim_due(core::now() + 2min, 10, true).empty());  // past expiry: never sent
+    CHECK(db->expire_due(core::now() + 2min) == 3);
+    CHECK(db->counts(e).expired == 3);
+    s.expires_at.reset();
+    const auto x = db->create_broadcast(s);
+    expand_all(*db, x, 10);
+    db->claim_due(core::now() + 1s, 1, true);
+    CHECK(db->cancel_broadcast(x) == 2);
+    CHECK(db->get_broadcast(x)->state == "cancelled");
+    CHECK(db->counts(x) == state_counts{3, 0, 1, 0, 0, 0, 0, 2, 0});
+  }
+
+  SUBCASE("rows left in sending by a crash are requeued and counted in doubt") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec s;
+    s.text = "Pemadaman listrik";
+    s.groups = {"warga-dusun-1"};
+    const auto b = db->create_broadcast(s);
+    expand_all(*db, b, 10);
+    const auto claimed = db->claim_due(core::now() + 1s, 2, true);
+    REQUIRE(claimed.size() == 2);
+    db->mark_submitted(claimed[0].id, "sim", "1", 1);
+    db.reset();
+    db = factory.open();
+    CHECK(db->recover_in_doubt() == 1);
+    CHECK(db->recover_in_doubt() == 0);
+    const auto c = db->counts(b);
+    CHECK(c.queued == 2);
+    CHECK(c.submitted == 1);
+    CHECK(c.in_doubt == 1);
+    const auto retry = claim_all(*db);
+    REQUIRE(retry.size() == 2);
+    CHECK(retry[0].id == claimed[1].id);  // the in-doubt one keeps its place
+    CHECK(retry[0].in_doubt);
+    CHECK(retry[0].attempts == 2);
+  }
+
+  SUBCASE("opting out during a broadcast cancels what is not yet sent") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec s;
+    s.text = "Vaksinasi ternak";
+    s.groups = {"petani-kakao"};
+    const auto kakao = db->create_broadcast(s);
+    s.groups = {"petani-kakao", "warga-dusun-1"};
+    const auto both = db->create_broadcast(s);
+    expand_all(*db, kakao, 10);
+    expand_all(*db, both, 10);
+    const auto reply = db->enqueue_direct("+6281200000002", "Balasan", core::priority::normal, "");
+    // Made is in both groups: leaving petani-kakao cancels the petani-kakao broadcast only.
+    CHECK(db->opt_out("+6281200000002", std::string("petani-kakao")) == 1);
+    CHECK(db->counts(kakao).cancelled == 1);
+    CHECK(db->counts(both).cancelled == 0);
+    // Leaving everything cancels the rest, but not a direct reply (the opt-out confirmation path).
+    CHECK(db->opt_out("+6281200000002", std::nullopt) == 1);
+    CHECK(db->counts(both).cancelled == 1);
+    CHECK(db->outbox_state(reply) == core::message_state::queued);
+    // A row in flight that comes back for a retry after the opt-out is cancelled, not resent.
+    const auto claimed = db->claim_due(core::now() + 1s, 100, true);
+    const auto wayan = std::find_if(claimed.begin(), claimed.end(), [&](const outbox_row& r) {
+      return r.phone == "+6281200000001" && r.broadcast_id == kakao;
+    });
+    REQUIRE(wayan != claimed.end());
+    db->opt_out("+6281200000001", std::nullopt);
+    db->requeue(wayan->id, core::now(), "timeout");
+    CHECK(db->outbox_state(wayan->id) == core::message_state::cancelled);
+    // DAFTAR again clears it, for that group only.
+    db->subscribe("+6281200000002", "warga-dusun-1", core::consent_source::sms);
+    CHECK_FALSE(db->is_opted_out("+6281200000002", "warga-dusun-1"));
+    CHECK(db->is_opted_out("+6281200000002", "petani-kakao"));
+  }
+
+  SUBCASE("resend goes to those not reached") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec s;
+    s.text = "Pembagian pupuk";
+    s.groups = {"petani-kakao"};
+    const auto b = db->create_broadcast(s);
+    expand_all(*db, b, 10);
+    const auto rows = claim_all(*db);
+    REQUIRE(rows.size() == 3);
+    db->mark_delivered(rows[0].id);
+    db->mark_failed(rows[1].id, "absent subscriber");
+    db->mark_submitted(rows[2].id, "sim", "77", 1);
+    const auto failed_only = db->resend(b, true);
+    CHECK(expand_all(*db, failed_only, 1) == 1);
+    CHECK(phones_of(*db, failed_only) == std::vector<std::string>{rows[1].phone});
+    const auto undelivered = db->resend(b, false);
+    CHECK(expand_all(*db, undelivered, 1) == 2);
+    CHECK(phones_of(*db, undelivered) == std::vector<std::string>{rows[1].phone, rows[2].phone});
+    CHECK(db->get_broadcast(undelivered)->resend_of == b);
+    CHECK(db->get_broadcast(undelivered)->spec.text == s.text);
+    CHECK_THROWS_AS(db->resend(99999, false), storage_error);
+  }
+
+  SUBCASE("counts by a subscriber attribute") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec s;
+    s.text = "Kerja bakti";
+    s.all = true;
+    const auto b = db->create_broadcast(s);
+    expand_all(*db, b, 10);
+    const auto rows = claim_all(*db);
+    for (const auto& r : rows)
+      if (r.phone == "+6281200000001") db->mark_delivered(r.id);
+    const auto by = db->counts_by(b, "dusun");
+    REQUIRE(by.size() == 3);
+    CHECK(by.at("Kaja").recipients == 3);
+    CHECK(by.at("Kaja").delivered == 1);
+    CHECK(by.at("Kaja").sending == 2);
+    CHECK(by.at("Kelod").recipients == 2);
+    CHECK(by.at("").recipients == 1);
+  }
+
+  SUBCASE("inbox de-duplicates per channel and provider id") {
+    struct row {
+      const char* label;
+      std::string channel, provider_id;
+      bool stored;
+    };
+    const auto t = core::now();
+    for (const auto& r : std::vector<row>{{"first", "sim", "m1", true},
+                                          {"same id again", "sim", "m1", false},
+                                          {"same id, other channel", "wa", "m1", true},
+                                          {"other id", "sim", "m2", true},
+                                          {"no provider id", "modem", "", true},
+                                          {"no provider id again", "modem", "", true}}) {
+      CAPTURE(r.label);
+      CHECK(db->store_inbound(r.channel, r.provider_id, "+6281200000001", "LAPOR jalan rusak", t).has_value() ==
+            r.stored);
+    }
+  }
+
+  SUBCASE("forget erases a number and its texts, keeps anonymous counts") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    const auto phone = std::string("+6281200000002");
+    db->opt_out(phone, std::string("petani-kakao"));
+    const auto in = db->store_inbound("sim", "f1", phone, "LAPOR lampu jalan mati", core::now());
+    db->create_aspiration({"A", "aspirasi", phone, "Made", "lampu jalan mati", "sim", {"infrastruktur"}, in,
+                           core::now()});
+    db->enqueue_direct(phone, "Terima kasih Made", core::priority::normal, "");
+    db->log_event("subscribe", phone, "group=warga-dusun-1");
+    const auto r = db->forget(phone);
+    CHECK(r == forget_report{1, 2, 1, 1, 1, 1});
+    CHECK_FALSE(db->get_subscriber(phone).has_value());
+    CHECK_FALSE(db->is_opted_out(phone, "petani-kakao"));
+    const auto a = db->find_aspiration("A0001");
+    REQUIRE(a);
+    CHECK(a->phone.empty());
+    CHECK(a->text.empty());
+    CHECK(a->tags == std::vector<std::string>{"infrastruktur"});
+    CHECK(db->forget(phone) == forget_report{});
+  }
+
+  SUBCASE("aspirations: tickets, answers, status history, lists") {
+    const auto t0 = core::now();
+    const auto a = db->create_aspiration({"A", "aspirasi", "+6281200000001", "Wayan",
+                                          "irigasi di subak timur tersumbat", "sim", {"air", "pertanian"}, {}, t0});
+    const auto b = db->create_aspiration({"A", "pengaduan", "+6281200000004", "", "jalan berlubang", "sim",
+                                          {"infrastruktur"}, {}, t0 + 1h});
+    CHECK(a == "A0001");
+    CHECK(b == "A0002");
+    struct lookup {
+      const char* typed;
+      std::optional<std::int64_t> number;
+    };
+    for (const auto& l : std::vector<lookup>{{"A0001", 1}, {"a0001", 1}, {"0001", 1}, {"1", 1}, {" A0002 ", 2},
+                                             {"ASP-0002", 2}, {"A9999", std::nullopt}, {"", std::nullopt},
+                                             {"A", std::nullopt}, {"A00x1", std::nullopt}}) {
+      CAPTURE(l.typed);
+      const auto found = db->find_aspiration(l.typed);
+      CHECK(found.has_value() == l.number.has_value());
+      if (found && l.number) CHECK(found->number == *l.number);
+    }
+    db->add_answer("a0001", "Pak Kadus", "Besok dibersihkan");
+    auto row = db->find_aspiration("A0001");
+    CHECK(row->status == "diproses");
+    CHECK(row->last_answer == "Besok dibersihkan");
+    CHECK(row->first_answer_at.has_value());
+    db->set_status("A0001", status_done, "Pak Kadus", "Sudah bersih");
+    row = db->find_aspiration("A0001");
+    CHECK(row->status == "selesai");
+    CHECK(row->closed_at.has_value());
+    CHECK(row->last_answer == "Sudah bersih");
+    db->add_tags("A0002", {"jalan", "infrastruktur"}, "admin");
+    CHECK(db->find_aspiration("A0002")->tags == std::vector<std::string>{"infrastruktur", "jalan"});
+    const auto h = db->aspiration_history("A0001");
+    REQUIRE(h.size() == 3);
+    CHECK(h[0].action == "created");
+    CHECK(h[1].action == "answer");
+    CHECK(h[1].actor == "Pak Kadus");
+    CHECK(h[2].status == "selesai");
+    CHECK_THROWS_AS(db->set_status("A0001", "hilang", "x", ""), storage_error);
+    CHECK_THROWS_AS(db->add_answer("A0404", "x", "y"), storage_error);
+
+    struct query {
+      const char* label;
+      aspiration_filter filter;
+      std::vector<std::string> tickets;
+    };
+    for (const auto& q : std::vector<query>{
+             {"everything, oldest first", {}, {"A0001", "A0002"}},
+             {"by status", {std::string("baru"), {}, {}, {}, 0}, {"A0002"}},
+             {"by tag", {{}, std::string("air"), {}, {}, 0}, {"A0001"}},
+             {"since", {{}, {}, t0 + 30min, {}, 0}, {"A0002"}},
+             {"until", {{}, {}, {}, t0 + 30min, 0}, {"A0001"}},
+             {"limit", {{}, {}, {}, {}, 1}, {"A0001"}},
+             {"nothing", {std::string("ditolak"), {}, {}, {}, 0}, {}},
+         }) {
+      CAPTURE(q.label);
+      std::vector<std::string> got;
+      for (const auto& r : db->list_aspirations(q.filter)) got.push_back(r.ticket);
+      CHECK(got == q.tickets);
+    }
+    // Numbers are never reused, even for another prefix.
+    CHECK(db->create_aspiration({"H", "aspirasi", "+6281200000001", "", "hoaks?", "sim", {"hoaks"}, {}, t0}) ==
+          "H0003");
+  }
+
+  SUBCASE("the writer shares one commit among many jobs; a throwing job is rolled back alone") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    auto w = factory.open_writer(4096);
+    std::atomic<int> ok{0}, failed{0};
+    std::vector<std::thread> posters;
+    constexpr int per_thread = 500;
+    for (int t = 0; t < 4; ++t)
+      posters.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          const bool bad = i % 100 == 99;
+          w->post(
+              [t, i, bad](store& s) {
+                s.store_inbound("sim", std::to_string(t) + "-" + std::to_string(i), "+6281200000001", "halo",
+                                core::now());
+                if (bad) throw std::runtime_error("job failed on purpose");
+              },
+              [&, bad](std::exception_ptr e) {
+                if (e) {
+                  CHECK(bad);
+                  ++failed;
+                } else {
+                  ++ok;
+                }
+              });
+        }
+      });
+    for (auto& p : posters) p.join();
+    w->stop();
+    CHECK(ok == 4 * per_thread - 4 * 5);
+    CHECK(failed == 4 * 5);
+    CHECK(w->commits() < 4 * per_thread);
+    CHECK(w->commits() >= 1);
+    MESSAGE("writer: " << 4 * per_thread << " jobs in " << w->commits() << " commits");
+    // What committed is there; what threw is not.
+    db.reset();
+    db = factory.open();
+    CHECK_FALSE(db->store_inbound("sim", "0-0", "+6281200000001", "halo", core::now()).has_value());
+    CHECK(db->store_inbound("sim", "0-99", "+6281200000001", "halo", core::now()).has_value());
+    CHECK_THROWS_AS(w->post([](store&) {}), storage_error);
+  }
+
+  SUBCASE("writer completions run after the commit is durable") {
+    auto w = factory.open_writer(16);
+    std::promise<bool> visible;
+    w->post([](store& s) { s.store_inbound("sim", "d1", "+6281200000001", "halo", core::now()); },
+            [&](std::exception_ptr e) {
+              // Another connection already sees the row: the COMMIT has returned.
+              auto other = factory.open();
+              visible.set_value(!e && !other->store_inbound("sim", "d1", "+6281200000001", "halo", core::now()));
+            });
+    CHECK(visible.get_future().get());
+  }
+}

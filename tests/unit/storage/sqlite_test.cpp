@@ -1,0 +1,148 @@
+// The SQLite backend: runs the conformance suite, plus what only SQLite has (files, migrations, pragmas).
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <tuple>
+
+#include "storage/schema.hpp"
+#include "tests/unit/storage/conformance.hpp"
+
+using namespace kentongan;
+using namespace kentongan::storage;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "kentongan-storage-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+};
+
+struct sqlite_factory {
+  temp_dir dir;
+  std::filesystem::path file = dir.path / "kentongan.db";
+  std::unique_ptr<store> open() { return std::make_unique<store>(file); }
+  std::unique_ptr<writer> open_writer(std::size_t max_batch) { return std::make_unique<writer>(file, max_batch); }
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE_APPLY(store_conformance, std::tuple<sqlite_factory>);
+
+TEST_CASE("a new database is created at the latest schema, in WAL mode") {
+  temp_dir dir;
+  const auto file = dir.path / "k.db";
+  {
+    store db(file);
+    CHECK(db.schema_version() == latest_schema_version);
+  }
+  SQLite::Database raw(file.string(), SQLite::OPEN_READONLY);
+  CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(raw.execAndGet("PRAGMA user_version").getInt() == latest_schema_version);
+  CHECK(static_cast<int>(migrations().size()) == latest_schema_version);
+}
+
+TEST_CASE("a version 1 database is upgraded on open, its data kept") {
+  temp_dir dir;
+  const auto file = dir.path / "old.db";
+  {
+    // What the first release left behind: schema 1 and a subscriber with an opt-out.
+    SQLite::Database raw(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(std::string(migrations()[0]));
+    raw.exec("INSERT INTO subscribers (phone, name, channel, source, consent_source, consent_at, created_at, "
+             "updated_at) VALUES ('+6281200000001', 'Wayan', 'sms', 'config', 'config', 1, 1, 1)");
+    raw.exec("INSERT INTO opt_outs (phone, group_slug, created_at) VALUES ('+6281200000001', '*', 1)");
+    raw.exec("PRAGMA user_version = 1");
+  }
+  store db(file);
+  CHECK(db.schema_version() == latest_schema_version);
+  CHECK(db.get_subscriber("+6281200000001")->name == "Wayan");
+  CHECK(db.is_opted_out("+6281200000001", "petani-kakao"));
+  CHECK(db.create_aspiration({"A", "aspirasi", "+6281200000001", "", "jalan rusak", "sim", {}, {}, core::now()}) ==
+        "A0001");
+  // Opening again is a no-op.
+  store again(file);
+  CHECK(again.schema_version() == latest_schema_version);
+}
+
+TEST_CASE("a database from a newer version is refused and left untouched") {
+  temp_dir dir;
+  const auto file = dir.path / "future.db";
+  {
+    SQLite::Database raw(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("CREATE TABLE future (x)");
+    raw.exec("PRAGMA user_version = 99");
+  }
+  const auto before = slurp(file);
+  for (const bool read_only : {false, true}) {
+    CAPTURE(read_only);
+    try {
+      store db(file, read_only);
+      FAIL("opened a newer database");
+    } catch (const storage_error& e) {
+      const std::string what = e.what();
+      CHECK(what.find("schema version 99") != std::string::npos);
+      CHECK(what.find("newer") != std::string::npos);
+    }
+  }
+  CHECK(slurp(file) == before);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "future.db-wal"));
+  CHECK_THROWS_AS(writer{file}, storage_error);
+}
+
+TEST_CASE("a failing migration leaves the database at its old version") {
+  temp_dir dir;
+  const auto file = dir.path / "clash.db";
+  {
+    SQLite::Database raw(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(std::string(migrations()[0]));
+    raw.exec("CREATE TABLE aspirations (x)");  // collides with migration 2
+    raw.exec("PRAGMA user_version = 1");
+  }
+  CHECK_THROWS_AS(store{file}, storage_error);
+  SQLite::Database raw(file.string(), SQLite::OPEN_READONLY);
+  CHECK(raw.execAndGet("PRAGMA user_version").getInt() == 1);
+}
+
+TEST_CASE("a read-only store reads what the writer wrote") {
+  temp_dir dir;
+  const auto file = dir.path / "k.db";
+  {
+    store db(file);
+    db.sync_config({conformance::grp("petani-kakao")}, {conformance::sub("+6281200000001", {"petani-kakao"})}, {});
+  }
+  store ro(file, true);
+  CHECK(ro.member_count("petani-kakao") == 1);
+  CHECK_THROWS(ro.log_event("x", "", ""));
+}
+
+TEST_CASE("the dispatcher's query uses the due index") {
+  temp_dir dir;
+  const auto file = dir.path / "k.db";
+  store db(file);
+  SQLite::Database raw(file.string(), SQLite::OPEN_READONLY);
+  SQLite::Statement plan(raw,
+                         "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE state = 0 AND next_attempt_at <= 5 "
+                         "ORDER BY priority DESC, id LIMIT 10");
+  std::string details;
+  while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
+  CAPTURE(details);
+  CHECK(details.find("outbox_due") != std::string::npos);
+  CHECK(details.find("TEMP B-TREE") == std::string::npos);
+}
