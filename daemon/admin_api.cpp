@@ -1,0 +1,336 @@
+// The daemon's admin HTTP API (JSON over HTTP on --listen) used by the CLI, the demo and the tests.
+// Every route but the health checks needs the bearer token from STATE_DIR/admin.token.
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+
+#include "config/phone.hpp"
+#include "daemon/service_impl.hpp"
+#include "protocol/gsm/gsm.hpp"
+#include "protocol/sim/sim_channel.hpp"
+
+namespace kentongan::daemon {
+namespace {
+
+using json = nlohmann::json;
+
+http_response json_reply(unsigned status, const json& body) {
+  return http_response{status, "application/json", body.dump() + "\n", {}};
+}
+
+http_response error_reply(unsigned status, const std::string& message) {
+  return json_reply(status, json{{"error", message}});
+}
+
+bool token_matches(const std::string& header, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (header.size() != prefix.size() + token.size() || header.compare(0, prefix.size(), prefix) != 0) return false;
+  // Constant time: the token is the only thing between the network and the broadcast button.
+  return CRYPTO_memcmp(header.data() + prefix.size(), token.data(), token.size()) == 0;
+}
+
+json counts_json(const storage::state_counts& c) {
+  return json{{"recipients", c.recipients}, {"queued", c.queued},       {"sending", c.sending},
+              {"submitted", c.submitted},   {"delivered", c.delivered}, {"failed", c.failed},
+              {"expired", c.expired},       {"cancelled", c.cancelled}, {"in_doubt", c.in_doubt}};
+}
+
+std::string public_state(const std::string& db_state) {
+  // The CLI speaks of scheduled, sending, done and cancelled; expansion is a detail of sending.
+  if (db_state == "expanding") return "sending";
+  return db_state;
+}
+
+std::optional<std::int64_t> parse_id(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    const auto j = path.find('/', i);
+    const auto part = path.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    if (!part.empty()) parts.push_back(part);
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+/// The routes, as friends of the service: each runs on the I/O thread, database work through query().
+struct admin_api {
+  service& svc;
+
+  asio::awaitable<http_response> create_broadcast(const json& body) {
+    storage::broadcast_spec spec;
+    if (!body.contains("text") || !body["text"].is_string() || body["text"].get<std::string>().empty())
+      co_return error_reply(400, "a broadcast needs a non-empty \"text\"");
+    spec.text = body["text"].get<std::string>();
+    spec.all = body.value("all", false);
+    for (const auto& g : body.value("groups", json::array())) {
+      if (!g.is_string()) co_return error_reply(400, "\"groups\" must be a list of group names");
+      spec.groups.push_back(g.get<std::string>());
+    }
+    if (!spec.all && spec.groups.empty()) co_return error_reply(400, "choose at least one --group, or --all");
+    for (const auto& g : spec.groups) {
+      const bool known = std::any_of(svc.config_.groups.begin(), svc.config_.groups.end(),
+                                     [&](const core::group& cg) { return cg.id == g; });
+      if (!known) {
+        std::string names;
+        for (const auto& cg : svc.config_.groups) names += (names.empty() ? "" : ", ") + cg.id;
+        co_return error_reply(400, "no group named '" + g + "'; the groups are: " + names);
+      }
+    }
+    for (const auto& w : body.value("where", json::array())) {
+      const auto text = w.is_string() ? w.get<std::string>() : std::string{};
+      const auto eq = text.find('=');
+      if (eq == std::string::npos || eq == 0)
+        co_return error_reply(400, "--where takes ATTRIBUTE=VALUE, for example dusun=Kaja (got '" + text + "')");
+      spec.where.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+    }
+    const auto prio = core::parse_priority(body.value("priority", std::string("normal")));
+    if (!prio) co_return error_reply(400, "priority must be normal or urgent");
+    spec.priority = *prio;
+    const auto now = std::chrono::system_clock::now();
+    if (const auto at = body.value("at", std::string{}); !at.empty()) {
+      const auto t = parse_send_time(at, now, svc.utc_offset_);
+      if (!t)
+        co_return error_reply(400, "cannot read the send time '" + at +
+                                       "': write 08:00, 2026-12-01 08:00 or +30m (village time)");
+      spec.send_at = std::chrono::time_point_cast<std::chrono::milliseconds>(*t);
+    }
+    if (const auto ex = body.value("expires", std::string{}); !ex.empty()) {
+      const auto d = parse_duration(ex);
+      if (!d) co_return error_reply(400, "cannot read the expiry '" + ex + "': write for example 30m, 6h or 2d");
+      spec.expires_at = std::chrono::time_point_cast<std::chrono::milliseconds>(spec.send_at.value_or(core::now()) + *d);
+    }
+    spec.created_by = body.value("created_by", std::string("admin"));
+
+    if (body.value("dry_run", false)) {
+      const auto recipients =
+          co_await svc.query<std::int64_t>([spec](storage::store& s) { return s.count_recipients(spec); });
+      bool transliterate = false;
+      double price = 0;
+      for (const auto& slot : svc.channels_)
+        if (is_sms_kind(slot->settings.type)) {
+          transliterate = slot->settings.transliterate;
+          price = slot->settings.price_per_part;
+          break;
+        }
+      const auto plan = gsm::plan_message(spec.text, {transliterate});
+      const auto parts = static_cast<std::int64_t>(plan.parts.size());
+      co_return json_reply(200, json{{"recipients", recipients},
+                                     {"encoding", std::string(gsm::to_string(plan.enc))},
+                                     {"parts_per_message", parts},
+                                     {"units", plan.units},
+                                     {"remaining", plan.remaining},
+                                     {"total_parts", parts * recipients},
+                                     {"estimated_cost", static_cast<double>(parts * recipients) * price},
+                                     {"currency", "IDR"}});
+    }
+    const auto id = co_await svc.query<std::int64_t>([spec](storage::store& s) { return s.create_broadcast(spec); });
+    svc.log_->info("broadcast created id={} groups={} priority={} scheduled={}", id, spec.groups.size(),
+                   core::to_string(spec.priority), spec.send_at.has_value());
+    svc.wake_scheduler();
+    co_return json_reply(201, json{{"id", id}});
+  }
+
+  asio::awaitable<http_response> broadcast_status(std::int64_t id, std::string by) {
+    using result = std::tuple<std::optional<storage::broadcast_row>, storage::state_counts,
+                              std::map<std::string, storage::state_counts>>;
+    const auto [row, counts, breakdown] = co_await svc.query<result>([id, by](storage::store& s) {
+      auto b = s.get_broadcast(id);
+      if (!b) return result{};
+      return result{b, s.counts(id), by.empty() ? std::map<std::string, storage::state_counts>{} : s.counts_by(id, by)};
+    });
+    if (!row) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
+    json out = counts_json(counts);
+    out["id"] = id;
+    // A broadcast whose rows are all final is done even before the scheduler marks it.
+    out["state"] = public_state(row->state);
+    out["text"] = row->spec.text;
+    out["priority"] = core::to_string(row->spec.priority);
+    out["created_at"] = format_local_time(row->created_at, svc.utc_offset_);
+    if (row->spec.send_at) out["send_at"] = format_local_time(*row->spec.send_at, svc.utc_offset_);
+    if (!by.empty()) {
+      json b = json::object();
+      for (const auto& [value, c] : breakdown) b[value.empty() ? "(none)" : value] = counts_json(c);
+      out["by"] = b;
+      out["by_attribute"] = by;
+    }
+    co_return json_reply(200, out);
+  }
+
+  asio::awaitable<http_response> list_broadcasts(std::size_t limit) {
+    using row_counts = std::vector<std::pair<storage::broadcast_row, storage::state_counts>>;
+    const auto rows = co_await svc.query<row_counts>([limit](storage::store& s) {
+      row_counts out;
+      for (auto& b : s.list_broadcasts(limit)) {
+        auto c = s.counts(b.id);
+        out.emplace_back(std::move(b), c);
+      }
+      return out;
+    });
+    json list = json::array();
+    for (const auto& [b, c] : rows) {
+      json item = counts_json(c);
+      item["id"] = b.id;
+      item["state"] = public_state(b.state);
+      item["text"] = b.spec.text;
+      item["priority"] = core::to_string(b.spec.priority);
+      item["created_at"] = format_local_time(b.created_at, svc.utc_offset_);
+      list.push_back(item);
+    }
+    co_return json_reply(200, json{{"broadcasts", list}});
+  }
+
+  asio::awaitable<http_response> cancel(std::int64_t id) {
+    using result = std::optional<std::int64_t>;
+    const auto n = co_await svc.query<result>([id](storage::store& s) -> result {
+      if (!s.get_broadcast(id)) return std::nullopt;
+      return s.cancel_broadcast(id);
+    });
+    if (!n) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
+    // Rows already handed to a channel finish; rows waiting in memory go back and get cancelled.
+    for (auto& slot : svc.channels_) {
+      std::deque<storage::outbox_row> keep;
+      for (auto& row : slot->backlog) {
+        if (row.broadcast_id == id) {
+          const auto rid = row.id;
+          svc.change([rid](storage::store& s) { s.requeue(rid, core::now(), "broadcast cancelled"); },
+                     [&svc = svc, id](std::exception_ptr) {
+                       svc.change([id](storage::store& s) { s.cancel_broadcast(id); });
+                     });
+        } else {
+          keep.push_back(std::move(row));
+        }
+      }
+      slot->backlog.swap(keep);
+    }
+    svc.log_->info("broadcast cancelled id={} rows={}", id, *n);
+    co_return json_reply(200, json{{"id", id}, {"cancelled", *n}});
+  }
+
+  asio::awaitable<http_response> resend(std::int64_t id, const json& body) {
+    const auto only = body.value("only", std::string("undelivered"));
+    if (only != "failed" && only != "undelivered") co_return error_reply(400, "--only takes failed or undelivered");
+    const bool only_failed = only == "failed";
+    using result = std::optional<std::int64_t>;
+    const auto new_id = co_await svc.query<result>([id, only_failed](storage::store& s) -> result {
+      if (!s.get_broadcast(id)) return std::nullopt;
+      return s.resend(id, only_failed);
+    });
+    if (!new_id) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
+    svc.wake_scheduler();
+    co_return json_reply(201, json{{"id", *new_id}, {"resend_of", id}});
+  }
+
+  asio::awaitable<http_response> sim_inbound(const json& body) {
+    const auto from = body.value("from", std::string{});
+    const auto text = body.value("text", std::string{});
+    const auto phone = config::normalise_phone(from, svc.config_.village.country);
+    if (!phone.ok()) co_return error_reply(400, "cannot use '" + from + "' as a phone number: " + phone.error);
+    const auto wanted = body.value("channel", std::string{});
+    for (auto& slot : svc.channels_) {
+      if (slot->link->kind() != "sim" || (!wanted.empty() && slot->link->name() != wanted)) continue;
+      auto* sim_link = static_cast<sim::sim_channel*>(slot->link.get());
+      const auto id = sim_link->inject(phone.e164, text);
+      co_return json_reply(202, json{{"provider_id", id}, {"from", phone.e164}});
+    }
+    co_return error_reply(404, "no simulated channel is configured (add {\"type\": \"sim\"} to channels)");
+  }
+
+  asio::awaitable<http_response> forget(const json& body) {
+    const auto phone = config::normalise_phone(body.value("phone", std::string{}), svc.config_.village.country);
+    if (!phone.ok()) co_return error_reply(400, "not a phone number: " + phone.error);
+    const auto e164 = phone.e164;
+    const auto r = co_await svc.query<storage::forget_report>([e164](storage::store& s) { return s.forget(e164); });
+    co_return json_reply(200, json{{"subscribers", r.subscribers},
+                                   {"memberships", r.memberships},
+                                   {"opt_outs", r.opt_outs},
+                                   {"outbox", r.outbox},
+                                   {"inbox", r.inbox},
+                                   {"aspirations", r.aspirations}});
+  }
+
+  asio::awaitable<http_response> health(bool ready) {
+    json channels = json::array();
+    bool any_up = false;
+    for (const auto& slot : svc.channels_) {
+      channels.push_back(json{{"name", slot->link->name()},
+                              {"kind", slot->link->kind()},
+                              {"up", slot->link->is_up()},
+                              {"in_flight", slot->in_flight},
+                              {"backlog", slot->backlog.size()}});
+      any_up = any_up || slot->link->is_up();
+    }
+    if (!ready) co_return json_reply(200, json{{"status", "ok"}});
+    bool db_ok = true;
+    try {
+      co_await svc.query<int>([](storage::store& s) { return s.schema_version(); });
+    } catch (const std::exception&) {
+      db_ok = false;
+    }
+    const bool ok = db_ok && any_up && !svc.stopping_;
+    co_return json_reply(ok ? 200 : 503, json{{"status", ok ? "ready" : "not ready"},
+                                               {"database", db_ok},
+                                               {"channels", channels},
+                                               {"in_doubt_recovered", svc.in_doubt_recovered_}});
+  }
+};
+
+asio::awaitable<http_response> service::handle_http(http_request request) {
+  admin_api api{*this};
+  const auto parts = split_path(request.path);
+  if (request.path == "/healthz") co_return co_await api.health(false);
+  if (request.path == "/readyz") co_return co_await api.health(true);
+  if (parts.empty() || parts[0] != "api") co_return error_reply(404, "no such path: " + request.path);
+  if (!token_matches(request.header("authorization"), admin_token_)) {
+    log_->warn("admin api request refused reason=bad_token path={}", request.path);
+    co_return error_reply(401, "missing or wrong admin token (the CLI reads it from STATE_DIR/admin.token)");
+  }
+  json body = json::object();
+  if (!request.body.empty()) {
+    body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) co_return error_reply(400, "the request body is not a JSON object");
+  }
+  const auto& m = request.method;
+  try {
+    if (parts.size() == 2 && parts[1] == "broadcasts") {
+      if (m == "POST") co_return co_await api.create_broadcast(body);
+      if (m == "GET") {
+        const auto limit = parse_id(request.query.count("limit") ? request.query["limit"] : "20").value_or(20);
+        co_return co_await api.list_broadcasts(static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, 1000)));
+      }
+    }
+    if (parts.size() >= 3 && parts[1] == "broadcasts") {
+      const auto id = parse_id(parts[2]);
+      if (!id) co_return error_reply(400, "a broadcast id is a number, not '" + parts[2] + "'");
+      if (parts.size() == 3 && m == "GET")
+        co_return co_await api.broadcast_status(*id, request.query.count("by") ? request.query["by"] : "");
+      if (parts.size() == 4 && parts[3] == "cancel" && m == "POST") co_return co_await api.cancel(*id);
+      if (parts.size() == 4 && parts[3] == "resend" && m == "POST") co_return co_await api.resend(*id, body);
+    }
+    if (parts.size() == 3 && parts[1] == "sim" && parts[2] == "inbound" && m == "POST")
+      co_return co_await api.sim_inbound(body);
+    if (parts.size() == 3 && parts[1] == "subscribers" && parts[2] == "forget" && m == "POST")
+      co_return co_await api.forget(body);
+    if (parts.size() == 2 && parts[1] == "reload" && m == "POST") {
+      reload();
+      co_return json_reply(200, json{{"reloaded", true}});
+    }
+  } catch (const json::exception& e) {
+    co_return error_reply(400, std::string("bad request: ") + e.what());
+  }
+  co_return error_reply(404, "no such route: " + m + " " + request.path);
+}
+
+}  // namespace kentongan::daemon

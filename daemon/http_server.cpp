@@ -1,0 +1,231 @@
+#include "daemon/http_server.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <set>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+
+namespace kentongan::daemon {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string http_request::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string{} : it->second;
+}
+
+std::string url_decode(std::string_view text, bool plus_as_space) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int hi = hex(text[i + 1]);
+      const int lo = hex(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_as_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size())
+    throw std::invalid_argument("'" + text + "' is not HOST:PORT (for example 127.0.0.1:8787)");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("'" + text + "' has no valid port number after ':'");
+  }
+  if (port > 65535) throw std::invalid_argument("port " + std::to_string(port) + " is above 65535");
+  if (host.empty()) host = "127.0.0.1";
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+struct http_server::state : std::enable_shared_from_this<http_server::state> {
+  asio::io_context& io;
+  http_handler handler;
+  http_limits limits;
+  tcp::acceptor acceptor;
+  std::set<std::shared_ptr<beast::tcp_stream>> connections;
+  bool stopped = false;
+
+  state(asio::io_context& ctx, http_handler h, http_limits l)
+      : io(ctx), handler(std::move(h)), limits(l), acceptor(ctx) {}
+};
+
+namespace {
+
+http_request to_request(const http::request<http::string_body>& req) {
+  http_request out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  const auto q = out.target.find('?');
+  out.path = url_decode(std::string_view(out.target).substr(0, q), false);
+  if (q != std::string::npos) {
+    std::string_view rest = std::string_view(out.target).substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const auto pair = rest.substr(0, amp);
+      const auto eq = pair.find('=');
+      if (!pair.empty())
+        out.query[url_decode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? std::string{} : url_decode(pair.substr(eq + 1), true);
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = req.body();
+  return out;
+}
+
+http::response<http::string_body> to_beast(const http_response& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "kentongan");
+  res.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = r.body;
+  res.prepare_payload();
+  return res;
+}
+
+asio::awaitable<void> write_error(beast::tcp_stream& stream, http::status status, std::string text) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = R"({"error":")" + text + "\"}\n";
+  res.prepare_payload();
+  beast::error_code ec;
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  auto log = spdlog::get("http");
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(st->limits.body_limit);
+    parser.header_limit(st->limits.header_limit);
+    // The first byte of a request may take the idle time; the whole request then has read_timeout.
+    stream->expires_after(buffer.size() == 0 ? st->limits.idle_timeout : st->limits.read_timeout);
+    beast::error_code ec;
+    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+        ec == asio::error::eof || ec == asio::error::connection_reset)
+      break;
+    if (ec == http::error::body_limit) {
+      if (log) log->warn("http request rejected reason=body_too_large");
+      co_await write_error(*stream, http::status::payload_too_large, "request body too large");
+      break;
+    }
+    if (ec == http::error::header_limit) {
+      if (log) log->warn("http request rejected reason=headers_too_large");
+      co_await write_error(*stream, http::status::request_header_fields_too_large, "request headers too large");
+      break;
+    }
+    if (ec) {
+      if (log) log->warn("http request rejected reason=malformed error=\"{}\"", ec.message());
+      co_await write_error(*stream, http::status::bad_request, "malformed HTTP request");
+      break;
+    }
+    auto req = parser.release();
+    const bool keep_alive = req.keep_alive();
+    http_response response;
+    try {
+      response = co_await st->handler(to_request(req));
+    } catch (const std::exception& e) {
+      if (log) log->error("http handler failed target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
+      response = http_response{500, "application/json", R"({"error":"internal error, see the daemon log"})" "\n", {}};
+    }
+    auto res = to_beast(response, req.version(), keep_alive && !st->stopped);
+    stream->expires_after(st->limits.read_timeout);
+    co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !res.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream->close();
+  st->connections.erase(stream);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
+  while (!st->stopped) {
+    beast::error_code ec;
+    tcp::socket socket = co_await st->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (st->stopped || ec == asio::error::operation_aborted) break;
+      continue;
+    }
+    if (st->connections.size() >= st->limits.max_connections) {
+      // Refuse rather than queue: a flood of idle clients must not starve the admin API.
+      socket.close(ec);
+      continue;
+    }
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    st->connections.insert(stream);
+    asio::co_spawn(st->io, serve_connection(st, stream), asio::detached);
+  }
+}
+
+}  // namespace
+
+http_server::http_server(asio::io_context& io, http_handler handler, http_limits limits)
+    : state_(std::make_shared<state>(io, std::move(handler), limits)) {}
+
+http_server::~http_server() { stop(); }
+
+void http_server::listen(const std::string& host, std::uint16_t port) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("cannot listen on '" + host + "': not an IP address (use for example 127.0.0.1)");
+  const tcp::endpoint endpoint{address, port};
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message() +
+                             " (is another kentongan running? choose another address with --listen)");
+  asio::co_spawn(state_->io, accept_loop(state_), asio::detached);
+}
+
+std::uint16_t http_server::port() const {
+  beast::error_code ec;
+  return state_->acceptor.local_endpoint(ec).port();
+}
+
+void http_server::stop() {
+  if (!state_ || state_->stopped) return;
+  state_->stopped = true;
+  beast::error_code ec;
+  state_->acceptor.close(ec);
+  for (const auto& c : std::set(state_->connections)) c->socket().close(ec);
+}
+
+}  // namespace kentongan::daemon

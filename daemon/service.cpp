@@ -1,0 +1,576 @@
+#include "daemon/service.hpp"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "daemon/service_impl.hpp"
+#include "protocol/sim/sim_channel.hpp"
+
+namespace kentongan::daemon {
+
+namespace {
+
+constexpr std::size_t expand_batch = 5000;
+constexpr auto idle_poll = std::chrono::milliseconds{250};
+constexpr auto shutdown_grace = std::chrono::seconds{5};
+
+std::string random_token() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("cannot generate the admin token: no randomness");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 15]);
+  }
+  return out;
+}
+
+/// The admin token is created once, readable only by the daemon's user; the CLI reads it.
+std::string load_or_create_token(const std::filesystem::path& file) {
+  if (std::filesystem::exists(file)) {
+    std::ifstream in(file);
+    std::string token;
+    std::getline(in, token);
+    if (!token.empty()) return token;
+  }
+  const std::string token = random_token();
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write the admin token to " + file.string() + ": check the state directory's permissions");
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write the admin token to " + file.string());
+  return token;
+}
+
+}  // namespace
+
+std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::path>& flag,
+                                        const std::filesystem::path& config_file, const std::string& storage_path) {
+  if (flag) return *flag;
+  if (const char* env = std::getenv("STATE_DIRECTORY"); env && *env) {
+    // systemd may list several directories separated by ':'; the first is ours.
+    std::string first(env);
+    return first.substr(0, first.find(':'));
+  }
+  std::filesystem::path p(storage_path.empty() ? "kentongan.db" : storage_path);
+  if (p.is_relative()) p = config_file.parent_path() / p;
+  return p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+}
+
+std::filesystem::path database_file(const std::filesystem::path& state_dir, const std::string& storage_path) {
+  const std::filesystem::path p(storage_path.empty() ? "kentongan.db" : storage_path);
+  return state_dir / p.filename();
+}
+
+service::service(const serve_options& options, config::village_config config)
+    : options_(options),
+      config_(std::move(config)),
+      dispatch_timer_(io_),
+      scheduler_timer_(io_),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      random_(std::random_device{}()),
+      log_(spdlog::get("daemon")),
+      dispatch_log_(spdlog::get("dispatch")) {
+  if (!log_) log_ = spdlog::default_logger();
+  if (!dispatch_log_) dispatch_log_ = log_;
+  state_dir_ = resolve_state_dir(options_.state_dir, config_.file, config_.storage.path);
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir_, ec);
+  if (ec) throw std::runtime_error("cannot create the state directory " + state_dir_.string() + ": " + ec.message());
+  db_file_ = database_file(state_dir_, config_.storage.path);
+  const auto offset = utc_offset_for(config_.village.timezone);
+  if (!offset)
+    throw std::runtime_error("village.timezone '" + config_.village.timezone +
+                             "' is not supported: use Asia/Jakarta, Asia/Makassar or Asia/Jayapura");
+  utc_offset_ = *offset;
+  quiet_start_ = parse_clock_time(config_.limits.quiet_hours_start).value_or(0);
+  quiet_end_ = parse_clock_time(config_.limits.quiet_hours_end).value_or(0);
+  admin_token_ = load_or_create_token(state_dir_ / "admin.token");
+  writer_ = std::make_unique<storage::writer>(db_file_);
+}
+
+service::~service() {
+  channels_.clear();
+  if (writer_) writer_->stop();
+}
+
+void service::build_channels() {
+  for (const auto& cs : config_.channels) {
+    auto slot = std::make_unique<channel_slot>(channel_slot{
+        nullptr, cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()), 0, {}, 1.0, 0, 0});
+    channel::rate_limits limits{cs.tps, cs.window, cs.hourly_cap, cs.daily_cap};
+    if (const auto* s = std::get_if<config::sim_channel>(&cs.settings)) {
+      sim::settings ss;
+      ss.name = cs.name;
+      ss.limits = limits;
+      ss.dlr_delay = std::chrono::milliseconds{static_cast<long>(s->dlr_delay_ms)};
+      ss.fail_rate = s->fail_rate;
+      ss.transient_fail_rate = s->transient_fail_rate;
+      ss.record_file = options_.sim_record_file;
+      slot->link = std::make_unique<sim::sim_channel>(io_, ss, *this);
+    } else {
+      log_->warn("channel not started name={} type={} reason=\"this build does not support the channel type yet\"",
+                 cs.name, cs.type);
+      continue;
+    }
+    channels_.push_back(std::move(slot));
+  }
+  if (channels_.empty()) log_->warn("no channel configured: messages stay queued until one is added");
+}
+
+channel_slot* service::find_slot(const std::string& name) {
+  for (auto& s : channels_)
+    if (s->link && s->link->name() == name) return s.get();
+  return nullptr;
+}
+
+std::vector<channel_choice_input> service::channel_view() const {
+  std::vector<channel_choice_input> out;
+  out.reserve(channels_.size());
+  for (const auto& s : channels_) out.push_back({s->link->name(), s->link->kind(), s->link->is_up()});
+  return out;
+}
+
+bool service::normal_allowed_now() const {
+  return !in_quiet_hours(std::chrono::system_clock::now(), utc_offset_, quiet_start_, quiet_end_);
+}
+
+void service::change(std::function<void(storage::store&)> fn, std::function<void(std::exception_ptr)> after) {
+  auto* self = this;
+  writer_->post(std::move(fn), [self, after](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        self->log_->error("database change failed error=\"{}\"", ex.what());
+      }
+    }
+    if (after) asio::post(self->io_, [after, e]() { after(e); });
+  });
+}
+
+void service::wake_dispatcher() {
+  dispatch_woken_ = true;
+  dispatch_timer_.cancel();
+}
+
+void service::wake_scheduler() {
+  scheduler_woken_ = true;
+  scheduler_timer_.cancel();
+}
+
+std::size_t service::backlog_size() const {
+  std::size_t n = 0;
+  for (const auto& s : channels_) n += s->backlog.size();
+  return n;
+}
+
+std::string service::render(const storage::outbox_row& row) const {
+  // Templates may greet the person by name; a missing name reads naturally as "Bapak/Ibu".
+  std::string text = row.text;
+  const std::string name = row.name.empty() ? "Bapak/Ibu" : row.name;
+  for (const std::string key : {"{name}", "{nama}"}) {
+    for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + name.size()))
+      text.replace(pos, key.size(), name);
+  }
+  return text;
+}
+
+void service::route(storage::outbox_row row, const std::vector<std::string>& excluded) {
+  const auto now = core::now();
+  if (row.expires_at && *row.expires_at <= now) {
+    const auto id = row.id;
+    change([id](storage::store& s) { s.mark_failed(id, "expired before it could be sent"); });
+    return;
+  }
+  const auto choice = choose_channel(channel_view(), row.channel_pref, excluded);
+  if (!choice) {
+    const auto id = row.id;
+    const auto next = now + std::chrono::seconds{5};
+    // No link up: keep the message queued, it is not the message's fault.
+    change([id, next](storage::store& s) { s.requeue(id, next, "no channel up"); });
+    return;
+  }
+  channels_[*choice]->backlog.push_back(std::move(row));
+}
+
+void service::pump(channel_slot& slot) {
+  const auto now = std::chrono::steady_clock::now();
+  while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < std::max<std::size_t>(1, slot.settings.window)) {
+    if (slot.bucket.take(1, now) == 0) break;
+    auto row = std::move(slot.backlog.front());
+    slot.backlog.pop_front();
+    channel::outbound out;
+    out.id = row.id;
+    out.to = row.phone;
+    out.text = render(row);
+    out.want_report = true;
+    row.channel = slot.link->name();
+    in_flight_[row.id] = std::move(row);
+    ++slot.in_flight;
+    slot.link->submit(std::move(out));
+  }
+}
+
+asio::awaitable<void> service::dispatch_loop() {
+  while (!stopping_) {
+    for (auto& slot : channels_) pump(*slot);
+
+    // Claim more only when the backlog runs low: the database, not memory, is the queue.
+    std::size_t want = 0;
+    for (const auto& slot : channels_) {
+      if (!slot->link->is_up()) continue;
+      const auto per_half_second = static_cast<std::size_t>(slot->settings.tps * slot->throttle_factor / 2.0) + 1;
+      want += std::max(slot->settings.window, per_half_second);
+    }
+    const auto have = backlog_size();
+    if (!claiming_ && want > have && !channels_.empty()) {
+      claiming_ = true;
+      const auto limit = std::min<std::size_t>(want - have, 5000);
+      const bool normal_ok = normal_allowed_now();
+      const auto now = core::now();
+      std::vector<storage::outbox_row> rows;
+      try {
+        rows = co_await query<std::vector<storage::outbox_row>>(
+            [now, limit, normal_ok](storage::store& s) { return s.claim_due(now, limit, normal_ok); });
+      } catch (const std::exception& e) {
+        dispatch_log_->error("claim failed error=\"{}\"", e.what());
+      }
+      claiming_ = false;
+      for (auto& row : rows) route(std::move(row));
+      for (auto& slot : channels_) pump(*slot);
+      if (rows.size() == limit) continue;  // more is due: go again at once
+    }
+
+    // Sleep until a token is due for a channel with backlog, or something wakes us.
+    auto until = std::chrono::steady_clock::now() + idle_poll;
+    for (const auto& slot : channels_)
+      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < slot->settings.window)
+        until = std::min(until, slot->bucket.next_token(std::chrono::steady_clock::now()));
+    if (dispatch_woken_) {
+      dispatch_woken_ = false;
+      continue;
+    }
+    dispatch_timer_.expires_at(until);
+    boost::system::error_code ec;
+    co_await dispatch_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    dispatch_woken_ = false;
+  }
+}
+
+asio::awaitable<void> service::scheduler_loop() {
+  while (!stopping_) {
+    const auto now = core::now();
+    std::size_t inserted = 0;
+    try {
+      inserted = co_await query<std::size_t>([now](storage::store& s) {
+        s.expire_due(now);
+        std::size_t n = 0;
+        for (const auto& b : s.due_broadcasts(now)) n += s.expand_broadcast(b.id, expand_batch);
+        s.finish_broadcasts();
+        return n;
+      });
+    } catch (const std::exception& e) {
+      log_->error("scheduler step failed error=\"{}\"", e.what());
+    }
+    if (inserted > 0) {
+      wake_dispatcher();
+      continue;  // a broadcast is still being expanded: keep going, one batch per transaction
+    }
+    if (scheduler_woken_) {
+      scheduler_woken_ = false;
+      continue;
+    }
+    scheduler_timer_.expires_after(std::chrono::milliseconds{500});
+    boost::system::error_code ec;
+    co_await scheduler_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    scheduler_woken_ = false;
+  }
+}
+
+void service::retry_or_fail(const storage::outbox_row& row, const std::string& reason) {
+  const auto id = row.id;
+  if (row.attempts >= std::max(1, find_slot(row.channel) ? find_slot(row.channel)->settings.max_attempts : 5)) {
+    const std::string why = "gave up after " + std::to_string(row.attempts) + " attempts: " + reason;
+    change([id, why](storage::store& s) { s.mark_failed(id, why); });
+    return;
+  }
+  const auto delay = retry_delay(row.attempts, std::chrono::seconds{config_.limits.retry_base_s},
+                                 std::chrono::seconds{config_.limits.retry_max_s}, random_);
+  const auto next = core::now() + delay;
+  change([id, next, reason](storage::store& s) { s.requeue(id, next, reason); });
+}
+
+void service::on_submit_result(const std::string& channel_name, channel::submit_result result) {
+  auto* slot = find_slot(channel_name);
+  if (slot && slot->in_flight > 0) --slot->in_flight;
+  auto it = in_flight_.find(result.id);
+  if (it == in_flight_.end()) {
+    dispatch_log_->warn("submit result for a message not in flight channel={} id={}", channel_name, result.id);
+    return;
+  }
+  storage::outbox_row row = std::move(it->second);
+  in_flight_.erase(it);
+  const auto id = row.id;
+  switch (result.outcome) {
+    case channel::submit_outcome::accepted: {
+      if (slot) ++slot->submitted;
+      excluded_.erase(id);
+      const auto provider = result.provider_id;
+      const int parts = result.parts;
+      change([id, channel_name, provider, parts](storage::store& s) { s.mark_submitted(id, channel_name, provider, parts); });
+      break;
+    }
+    case channel::submit_outcome::delivered: {
+      if (slot) ++slot->submitted;
+      excluded_.erase(id);
+      const auto provider = result.provider_id;
+      const int parts = result.parts;
+      change([id, channel_name, provider, parts](storage::store& s) {
+        s.mark_submitted(id, channel_name, provider, parts);
+        s.mark_delivered(id);
+      });
+      break;
+    }
+    case channel::submit_outcome::retryable:
+      if (result.slow_down && slot) {
+        slot->throttle_factor = std::max(0.05, slot->throttle_factor * 0.5);
+        slot->bucket.set_rate(slot->settings.tps * slot->throttle_factor, std::max(1.0, slot->settings.tps / 10.0));
+        dispatch_log_->warn("channel throttled by the network name={} rate={:.1f}/s", channel_name,
+                            slot->settings.tps * slot->throttle_factor);
+      }
+      retry_or_fail(row, result.reason);
+      break;
+    case channel::submit_outcome::permanent: {
+      if (slot) ++slot->failed;
+      auto& excluded = excluded_[id];
+      excluded.push_back(channel_name);
+      // A refusal by one network (not on WhatsApp, a number the aggregator will not take) is not the
+      // last word while another kind of channel can still reach the phone.
+      const auto view = channel_view();
+      const auto next = choose_channel(view, row.channel_pref, excluded);
+      if (next && view[*next].kind != (slot ? slot->link->kind() : std::string{})) {
+        dispatch_log_->info("falling back to another channel id={} from={} to={} reason=\"{}\"", id, channel_name,
+                            view[*next].name, result.reason);
+        route(std::move(row), excluded);
+      } else {
+        excluded_.erase(id);
+        const auto reason = result.reason;
+        change([id, reason](storage::store& s) { s.mark_failed(id, reason); });
+      }
+      break;
+    }
+  }
+  wake_dispatcher();
+}
+
+void service::on_delivery_report(const std::string& channel_name, channel::delivery_report report) {
+  const auto state = report.status == channel::report_status::delivered ? core::message_state::delivered
+                     : report.status == channel::report_status::expired ? core::message_state::expired
+                                                                         : core::message_state::failed;
+  auto* self = this;
+  const auto provider = report.provider_id;
+  const auto reason = report.reason;
+  change([self, channel_name, provider, state, reason](storage::store& s) {
+    if (!s.mark_reported(channel_name, provider, state, reason)) {
+      // Kept for the audit trail: an SMSC that reports ids we never saw is worth knowing about.
+      s.log_event("unknown_receipt", channel_name, provider + " " + std::string(core::to_string(state)));
+      self->dispatch_log_->warn("delivery report for an unknown message channel={} provider_id={}", channel_name, provider);
+    }
+  });
+}
+
+void service::on_inbound(const std::string& channel_name, channel::inbound message, std::function<void(bool)> ack) {
+  auto* self = this;
+  auto stored = std::make_shared<bool>(false);
+  change(
+      [self, channel_name, message, stored](storage::store& s) {
+        const auto id = s.store_inbound(channel_name, message.provider_id, message.from, message.text, message.received_at);
+        *stored = true;
+        if (!id) return;  // a redelivery: stored once already, nothing happens twice
+        self->handle_inbound_locked(s, channel_name, message, *id);
+      },
+      [self, ack, stored](std::exception_ptr e) {
+        if (ack) ack(!e && *stored);
+        self->wake_dispatcher();
+      });
+}
+
+void service::on_link_state(const std::string& channel_name, bool up, const std::string& reason) {
+  if (up)
+    log_->info("channel up name={} detail=\"{}\"", channel_name, reason);
+  else
+    log_->warn("channel down name={} reason=\"{}\"", channel_name, reason);
+  wake_dispatcher();
+}
+
+asio::awaitable<void> service::run_channel(channel_slot* slot) {
+  try {
+    co_await slot->link->run();
+  } catch (const std::exception& e) {
+    log_->error("channel stopped by an error name={} error=\"{}\"", slot->link->name(), e.what());
+  }
+}
+
+void service::reload() {
+  auto loaded = config::load(options_.config_file);
+  if (!loaded.config) {
+    log_->error("reload refused: the config has {} error(s); still running on the previous one", loaded.errors.size());
+    for (const auto& e : loaded.errors) log_->error("config error {}", config::format(e));
+    return;
+  }
+  auto cfg = std::move(*loaded.config);
+  auto* self = this;
+  const auto groups = cfg.groups;
+  const auto subscribers = cfg.subscribers;
+  const auto officers = cfg.officers;
+  change([self, groups, subscribers, officers](storage::store& s) {
+    const auto r = s.sync_config(groups, subscribers, officers);
+    self->log_->info("config reloaded subscribers_added={} changed={} removed={} groups_added={} groups_removed={}",
+                     r.added, r.changed, r.removed, r.groups_added, r.groups_removed);
+  });
+  // Channel settings that can change in place: rates and windows.
+  for (const auto& cs : cfg.channels)
+    if (auto* slot = find_slot(cs.name)) {
+      slot->settings = cs;
+      slot->bucket.set_rate(cs.tps * slot->throttle_factor, std::max(1.0, cs.tps / 10.0));
+    }
+  config_.groups = cfg.groups;
+  config_.subscribers = cfg.subscribers;
+  config_.officers = cfg.officers;
+  config_.keywords = cfg.keywords;
+  config_.replies = cfg.replies;
+  config_.tags = cfg.tags;
+  config_.info = cfg.info;
+  config_.limits = cfg.limits;
+}
+
+void service::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  log_->info("stopping: finishing messages in flight");
+  sd_notify(0, "STOPPING=1");
+  asio::co_spawn(io_, shutdown_sequence(), asio::detached);
+}
+
+asio::awaitable<void> service::shutdown_sequence() {
+  if (http_) http_->stop();
+  dispatch_timer_.cancel();
+  scheduler_timer_.cancel();
+  // Claimed but never handed to a channel: back to the queue, untouched by any network.
+  for (auto& slot : channels_) {
+    while (!slot->backlog.empty()) {
+      const auto id = slot->backlog.front().id;
+      slot->backlog.pop_front();
+      change([id](storage::store& s) { s.requeue(id, core::now(), "daemon stopping"); });
+    }
+  }
+  asio::steady_timer t(io_);
+  const auto deadline = std::chrono::steady_clock::now() + shutdown_grace;
+  while (!in_flight_.empty() && std::chrono::steady_clock::now() < deadline) {
+    t.expires_after(std::chrono::milliseconds{20});
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!in_flight_.empty())
+    log_->warn("stopping with messages unanswered by the network count={} (they are retried as in doubt at next start)",
+               in_flight_.size());
+  for (auto& slot : channels_) slot->link->stop();
+  signals_.cancel();
+  // Let the writer finish what the results above posted before the I/O loop ends.
+  co_await query<bool>([](storage::store&) { return true; });
+  io_.stop();
+}
+
+void service::start() {
+  // Start-up recovery before anything is sent: rows a crash left in `sending` may have reached the
+  // network; they are retried and counted as possible duplicates.
+  std::promise<storage::sync_report> synced;
+  std::promise<std::int64_t> recovered;
+  const auto groups = config_.groups;
+  const auto subscribers = config_.subscribers;
+  const auto officers = config_.officers;
+  auto sync_future = synced.get_future();
+  auto recover_future = recovered.get_future();
+  writer_->post(
+      [&synced, &recovered, groups, subscribers, officers](storage::store& s) {
+        recovered.set_value(s.recover_in_doubt());
+        synced.set_value(s.sync_config(groups, subscribers, officers));
+      },
+      [&synced](std::exception_ptr e) {
+        if (e) {
+          try {
+            synced.set_exception(e);
+          } catch (...) {
+          }
+        }
+      });
+  const auto report = sync_future.get();
+  in_doubt_recovered_ = recover_future.get();
+  log_->info("config synced subscribers_added={} changed={} removed={} groups_added={} groups_removed={} officers={}",
+             report.added, report.changed, report.removed, report.groups_added, report.groups_removed, report.officers);
+  if (in_doubt_recovered_ > 0)
+    log_->warn("recovered after a crash in_doubt={} (these may reach a phone twice; counted in status)", in_doubt_recovered_);
+
+  build_channels();
+  http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_http, this));
+  const auto [host, port] = split_host_port(options_.listen.value_or(config_.http.listen));
+  http_->listen(host, port);
+  log_->info("ready village=\"{}\" listen={}:{} database={} channels={}", config_.village.name, host, http_->port(),
+             db_file_.string(), channels_.size());
+
+  for (auto& slot : channels_) asio::co_spawn(io_, run_channel(slot.get()), asio::detached);
+  asio::co_spawn(io_, scheduler_loop(), asio::detached);
+  asio::co_spawn(io_, dispatch_loop(), asio::detached);
+
+  auto* self = this;
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [self, &on_signal](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      self->log_->info("SIGHUP: reloading the config");
+      sd_notify(0, "RELOADING=1");
+      self->reload();
+      sd_notify(0, "READY=1");
+      self->signals_.async_wait(on_signal);
+      return;
+    }
+    self->begin_shutdown();
+  };
+  signals_.async_wait(on_signal);
+  sd_notify(0, "READY=1");
+  if (options_.on_ready) options_.on_ready(http_->port());
+  io_.run();
+}
+
+int service::run() {
+  start();
+  writer_->stop();
+  log_->info("stopped");
+  return exit_code_;
+}
+
+int serve(const serve_options& options) {
+  auto loaded = config::load(options.config_file);
+  if (!loaded.config) {
+    std::ostringstream msg;
+    msg << "the config has " << loaded.errors.size() << " error(s); run `kentongan check-config` for details:";
+    for (const auto& e : loaded.errors) msg << "\n  " << config::format(e);
+    throw std::runtime_error(msg.str());
+  }
+  service s(options, std::move(*loaded.config));
+  return s.run();
+}
+
+}  // namespace kentongan::daemon

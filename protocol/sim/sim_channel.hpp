@@ -1,0 +1,90 @@
+#pragma once
+/// A Channel that simulates a carrier and its phones inside the daemon: it takes submits at the
+/// configured rate, reports delivery after a delay, fails a configured share of numbers, and lets
+/// the demo and the tests play residents texting in. Runs on the daemon's I/O thread.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+
+#include "protocol/channel/channel.hpp"
+
+namespace kentongan::sim {
+namespace chan = kentongan::channel;
+
+struct settings {
+  std::string name = "sim";
+  chan::rate_limits limits{200.0, 100, 0, 0};
+  std::chrono::milliseconds submit_latency{2};
+  std::chrono::milliseconds dlr_delay{200};
+  double fail_rate = 0.0;            ///< share of numbers that always fail permanently (chosen by number)
+  double transient_fail_rate = 0.0;  ///< share of submits that fail once, retryable
+  std::string record_file;           ///< when set, every accepted message is appended here ("phone\tid\ttext")
+  std::uint64_t seed = 1;
+  bool operator==(const settings&) const = default;
+};
+
+struct counters {
+  std::uint64_t accepted = 0, permanent_failures = 0, transient_failures = 0, reports = 0, inbound = 0;
+};
+
+class sim_channel final : public chan::channel {
+ public:
+  sim_channel(boost::asio::io_context& io, settings s, chan::events& events);
+  ~sim_channel() override;
+
+  const std::string& name() const override { return settings_.name; }
+  const std::string& kind() const override { return kind_; }
+  chan::rate_limits limits() const override { return settings_.limits; }
+  bool is_up() const override { return up_; }
+  boost::asio::awaitable<void> run() override;
+  void submit(chan::outbound message) override;
+  void stop() override;
+
+  /// A resident texts the village number. Returns the provider id given to the message.
+  std::string inject(std::string from, std::string text);
+  /// Whether the simulated network fails this number permanently (stable for a number).
+  bool fails_permanently(const std::string& phone) const;
+  const counters& stats() const { return counters_; }
+  void apply(const settings& s);
+
+ private:
+  struct pending {
+    std::chrono::steady_clock::time_point due;
+    chan::submit_result result;
+    std::string to;
+    std::string text;
+  };
+  struct report_due {
+    std::chrono::steady_clock::time_point due;
+    std::string provider_id;
+  };
+  void arm_submit_timer();
+  void arm_report_timer();
+  void finish_submits();
+  void send_reports();
+  void record(const pending& p);
+
+  boost::asio::io_context& io_;
+  settings settings_;
+  chan::events& events_;
+  std::string kind_ = "sim";
+  bool up_ = false;
+  bool stopping_ = false;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t next_inbound_ = 1;
+  std::mt19937_64 random_;
+  std::deque<pending> submits_;
+  std::deque<report_due> reports_;
+  boost::asio::steady_timer submit_timer_;
+  boost::asio::steady_timer report_timer_;
+  boost::asio::steady_timer run_timer_;
+  bool submit_timer_armed_ = false;
+  bool report_timer_armed_ = false;
+  int record_fd_ = -1;
+  counters counters_;
+};
+
+}  // namespace kentongan::sim
