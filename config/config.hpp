@@ -1,0 +1,148 @@
+#pragma once
+/// The village config an admin edits: one JSON file (comments allowed) plus the CSV subscriber
+/// lists it names, read into typed structs. load() never throws for bad content and reports every
+/// error with file, line and column; protocols and storage never see JSON. See docs/config.md.
+
+#include "core/model.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace kentongan::config {
+
+/// One problem found in a config or CSV file. line 0 = the whole file; for CSV, line = the row's
+/// line and column = the field number (0 = the whole row).
+struct error {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  bool operator==(const error&) const = default;
+};
+
+/// "FILE:LINE:COL: message", dropping the parts that are 0.
+std::string format(const error& e);
+
+struct village_settings {
+  std::string name;
+  std::string region;
+  std::string timezone = "Asia/Jakarta";
+  std::string country = "ID";  ///< default region for phone numbers written without a country code
+};
+
+struct storage_settings {
+  std::string path = "kentongan.db";  ///< resolved against the config file's folder by load()
+};
+
+struct http_settings {
+  std::string listen = "127.0.0.1:8787";  ///< admin API, health, metrics
+  std::string webhook_listen;             ///< "" = webhooks on `listen`
+};
+
+struct sim_channel {
+  double dlr_delay_ms = 200;
+  double fail_rate = 0;            ///< 0..1, permanent failures
+  double transient_fail_rate = 0;  ///< 0..1, retryable failures
+};
+
+struct smpp_channel {
+  std::string host;
+  std::uint16_t port = 2775;
+  std::string system_id, password_file, system_type;  ///< password_file resolved by load()
+  std::string bind = "transceiver";                    ///< transmitter | receiver | transceiver
+  int sessions = 1;
+  std::string source_addr;
+  int source_ton = 5, source_npi = 0;
+  int enquire_link_s = 30, response_timeout_s = 10, reconnect_max_s = 60;
+  bool registered_delivery = true;
+  bool packed_gsm7 = false;
+  bool use_message_payload = false;
+};
+
+struct whatsapp_channel {
+  std::string api_base = "https://graph.facebook.com", api_version = "v21.0", phone_number_id;
+  std::string token_file, app_secret_file, verify_token_file;  ///< resolved by load()
+  std::map<std::string, std::string> templates;                ///< purpose → approved template name
+};
+
+struct channel_settings {
+  std::string name;
+  std::string type;  ///< sim | smpp | whatsapp (modem, http later)
+  double tps = 10;
+  std::size_t window = 10;
+  std::uint32_t hourly_cap = 0, daily_cap = 0;  ///< 0 = no cap
+  double price_per_part = 0;
+  int max_attempts = 5;
+  bool transliterate = false;
+  std::variant<sim_channel, smpp_channel, whatsapp_channel> settings;
+};
+
+struct tag_rule {
+  std::string tag;                 ///< lower-case slug, e.g. "infrastruktur"
+  std::vector<std::string> words;  ///< lower-case words or phrases that give the tag
+};
+
+struct info_page {
+  std::string topic;  ///< upper-case, e.g. "HARGA"
+  std::string text;
+};
+
+struct limits_settings {
+  int inbound_per_minute = 10;
+  int auto_replies_per_hour = 20;
+  std::string quiet_hours_start = "21:00", quiet_hours_end = "06:00";  ///< "HH:MM" village time
+  int retry_base_s = 30;
+  int retry_max_s = 3600;
+  int dedupe_window_s = 300;
+};
+
+struct village_config {
+  std::filesystem::path file;  ///< the config file itself
+  village_settings village;
+  storage_settings storage;
+  http_settings http;
+  std::vector<channel_settings> channels;
+  std::vector<core::group> groups;
+  std::vector<core::subscriber> subscribers;  ///< inline and CSV, phones unique, groups checked
+  std::vector<core::officer> officers;
+  /// command (DAFTAR, BERHENTI, ASPIRASI, CEK, INFO, HOAKS, KIRIM, BANTUAN, BALAS, SELESAI, SETUJU) →
+  /// every upper-case word that triggers it; defaults filled in, a configured list replaces them.
+  std::map<std::string, std::vector<std::string>> keywords;
+  std::map<std::string, std::string> replies;  ///< reply id → template text (overrides defaults)
+  std::vector<tag_rule> tags;
+  std::vector<info_page> info;
+  limits_settings limits;
+  std::string unmatched = "aspiration";  ///< or "help": what an unrecognised message becomes
+  std::string ticket_prefix = "ASP";     ///< tickets read "ASP-2026-000123" (DESIGN.md)
+};
+
+struct load_result {
+  std::optional<village_config> config;  ///< set only when errors is empty
+  std::vector<error> errors;             ///< in file order, config file first, then each CSV
+};
+
+/// Reads and validates `file` and the CSV files it names; never throws for bad content; reports ALL errors.
+load_result load(const std::filesystem::path& file);
+
+/// Same, from text already in memory; `file` names it in errors and anchors relative paths.
+load_result load_text(std::string_view text, const std::filesystem::path& file);
+
+/// The keyword table used when the config names none (DESIGN.md "Inbound keywords").
+std::map<std::string, std::vector<std::string>> default_keywords();
+
+/// One-screen summary for `kentongan check-config`: groups with member counts, subscribers by
+/// channel, officers, tags, info pages, channels.
+std::string summary(const village_config& c);
+
+/// Reads a secret file (trailing newline stripped); throws std::runtime_error naming the path on
+/// failure or when the file is empty.
+std::string read_secret(const std::filesystem::path& file);
+
+}  // namespace kentongan::config

@@ -1,0 +1,188 @@
+#include "config/csv.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kentongan::config {
+namespace {
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// The header decides the separator: whichever of ',', ';', tab occurs most outside quotes on the
+// first line (a European-locale spreadsheet writes ';' because ',' is its decimal mark).
+char detect_separator(std::string_view text) {
+  std::size_t comma = 0, semicolon = 0, tab = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == '\n' || c == '\r') break;
+    if (c == ',') ++comma;
+    if (c == ';') ++semicolon;
+    if (c == '\t') ++tab;
+  }
+  if (semicolon > comma && semicolon >= tab) return ';';
+  if (tab > comma && tab > semicolon) return '\t';
+  return ',';
+}
+
+struct record {
+  int line = 0;
+  std::vector<std::string> fields;
+  std::string error;
+  int error_field = 0;
+  bool blank = true;
+};
+
+// Reads one record starting at `pos`; advances `pos` past its line break and counts lines.
+record read_record(std::string_view text, std::size_t& pos, int& line, char sep) {
+  record r;
+  r.line = line;
+  std::string field;
+  bool field_started = false;
+  while (true) {
+    if (pos >= text.size()) {
+      r.fields.push_back(std::move(field));
+      return r;
+    }
+    char c = text[pos];
+    if (c == '"' && !field_started) {
+      // Quoted field (RFC 4180 §2.5-2.7).
+      r.blank = false;
+      field_started = true;
+      const int start_line = line;
+      ++pos;
+      bool closed = false;
+      while (pos < text.size()) {
+        c = text[pos];
+        if (c == '"') {
+          if (pos + 1 < text.size() && text[pos + 1] == '"') {
+            field += '"';
+            pos += 2;
+            continue;
+          }
+          ++pos;
+          closed = true;
+          break;
+        }
+        if (c == '\n') ++line;
+        field += c;
+        ++pos;
+      }
+      if (!closed) {
+        r.error = "quote opened on line " + std::to_string(start_line) + " is never closed";
+        r.error_field = static_cast<int>(r.fields.size()) + 1;
+        r.fields.push_back(std::move(field));
+        return r;
+      }
+      // Only spaces may follow the closing quote before the separator.
+      while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t') && text[pos] != sep) ++pos;
+      if (pos < text.size() && text[pos] != sep && text[pos] != '\n' && text[pos] != '\r') {
+        if (r.error.empty()) {
+          r.error = "text after the closing quote";
+          r.error_field = static_cast<int>(r.fields.size()) + 1;
+        }
+        // Skip to the next separator or line end so the rest of the row still splits.
+        while (pos < text.size() && text[pos] != sep && text[pos] != '\n' && text[pos] != '\r') ++pos;
+      }
+      continue;
+    }
+    if (c == sep) {
+      r.blank = false;
+      r.fields.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+      ++pos;
+      continue;
+    }
+    if (c == '\r' || c == '\n') {
+      ++pos;
+      if (c == '\r' && pos < text.size() && text[pos] == '\n') ++pos;
+      ++line;
+      r.fields.push_back(std::move(field));
+      return r;
+    }
+    if (c == '"' && r.error.empty()) {
+      r.error = "quote inside an unquoted field (quote the whole field and double the quote)";
+      r.error_field = static_cast<int>(r.fields.size()) + 1;
+    }
+    if (c != ' ' && c != '\t') r.blank = false;
+    field_started = true;
+    field += c;
+    ++pos;
+  }
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (b < 0x80) { ++i; continue; }
+    if ((b & 0xE0) == 0xC0) { n = 1; cp = b & 0x1Fu; }
+    else if ((b & 0xF0) == 0xE0) { n = 2; cp = b & 0x0Fu; }
+    else if ((b & 0xF8) == 0xF0) { n = 3; cp = b & 0x07u; }
+    else return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3Fu);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+csv_table parse_csv(std::string_view text) {
+  csv_table t;
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  t.separator = detect_separator(text);
+
+  std::size_t pos = 0;
+  int line = 1;
+  bool have_header = false;
+  while (pos < text.size()) {
+    record r = read_record(text, pos, line, t.separator);
+    if (r.blank && r.error.empty() && r.fields.size() <= 1) continue;
+    if (r.error.empty()) {
+      for (std::size_t k = 0; k < r.fields.size(); ++k) {
+        if (!is_valid_utf8(r.fields[k])) {
+          r.error = "not UTF-8 text (save the spreadsheet as \"CSV UTF-8\")";
+          r.error_field = static_cast<int>(k) + 1;
+          break;
+        }
+      }
+    }
+    if (!r.error.empty()) {
+      t.errors.push_back({r.line, r.error_field, std::move(r.error)});
+      if (!have_header) return t;  // without a header nothing else can be read
+      continue;
+    }
+    if (!have_header) {
+      for (auto& f : r.fields) t.header.push_back(trim(f));
+      have_header = true;
+      continue;
+    }
+    if (r.fields.size() != t.header.size()) {
+      t.errors.push_back({r.line, 0,
+                          "row has " + std::to_string(r.fields.size()) + " fields, the header has " +
+                              std::to_string(t.header.size())});
+      continue;
+    }
+    for (auto& f : r.fields) f = trim(f);
+    t.rows.push_back({r.line, std::move(r.fields)});
+  }
+  return t;
+}
+
+}  // namespace kentongan::config

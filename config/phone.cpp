@@ -1,0 +1,130 @@
+#include "config/phone.hpp"
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include <array>
+#include <optional>
+
+namespace kentongan::config {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+struct parsed {
+  PhoneNumber number;
+  PhoneNumberUtil::ErrorType error = PhoneNumberUtil::NO_PARSING_ERROR;
+  bool valid = false;
+};
+
+parsed parse(const std::string& text, const std::string& region) {
+  const auto& util = *PhoneNumberUtil::GetInstance();
+  parsed p;
+  p.error = util.Parse(text, region, &p.number);
+  p.valid = p.error == PhoneNumberUtil::NO_PARSING_ERROR && util.IsValidNumber(p.number);
+  return p;
+}
+
+std::string parse_reason(PhoneNumberUtil::ErrorType e) {
+  switch (e) {
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR: return "unknown country code";
+    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+    case PhoneNumberUtil::TOO_SHORT_NSN: return "too short";
+    case PhoneNumberUtil::TOO_LONG_NSN: return "too long";
+    default: return "not a phone number";
+  }
+}
+
+std::string reason(const PhoneNumber& n, const std::string& region) {
+  const auto& util = *PhoneNumberUtil::GetInstance();
+  switch (util.IsPossibleNumberWithReason(n)) {
+    case PhoneNumberUtil::TOO_SHORT: return "too short";
+    case PhoneNumberUtil::TOO_LONG: return "too long";
+    case PhoneNumberUtil::INVALID_LENGTH: return "wrong number of digits";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE: return "unknown country code";
+    default: break;
+  }
+  std::string where;
+  util.GetRegionCodeForCountryCode(n.country_code(), &where);
+  if (where.empty() || where == "ZZ") where = region;
+  return "not a number in use in " + where;
+}
+
+}  // namespace
+
+bool is_known_region(std::string_view region) {
+  const auto& util = *PhoneNumberUtil::GetInstance();
+  return region.size() == 2 && util.GetCountryCodeForRegion(std::string(region)) != 0;
+}
+
+phone_result normalise_phone(std::string_view input, std::string_view default_region) {
+  const std::string_view text = trim(input);
+  if (text.empty()) return {.e164 = {}, .error = "empty"};
+
+  // Only what people type between digits; libphonenumber would turn letters into keypad digits.
+  std::string digits;
+  bool plus = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_digit(c)) {
+      digits += c;
+    } else if (c == '+' && digits.empty() && !plus) {
+      plus = true;
+    } else if (is_letter(c)) {
+      return {.e164 = {}, .error = "contains letters"};
+    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '/') {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte >= 0x80 || byte < 0x20) return {.e164 = {}, .error = "contains a character that is not a digit"};
+      return {.e164 = {}, .error = std::string("contains '") + c + "'"};
+    }
+  }
+  if (digits.empty()) return {.e164 = {}, .error = "has no digits"};
+  if (digits.size() > 17) return {.e164 = {}, .error = "too long"};
+
+  const std::string region(default_region);
+  const auto& util = *PhoneNumberUtil::GetInstance();
+  const int home_code = region.empty() ? 0 : util.GetCountryCodeForRegion(region);
+  if (!plus && home_code == 0 && !(digits.size() > 2 && digits.starts_with("00")))
+    return {.e164 = {}, .error = "has no country code and no default region is set"};
+
+  // Interpretations in order of preference; the first valid one wins. protocols.md §5.2: libphonenumber
+  // reads "0062…" as a national number and "62 21…" as a 0622 landline, so the
+  // international readings are tried before its own.
+  std::array<std::string, 3> tries{};
+  if (plus) {
+    tries[0] = "+" + digits;
+  } else {
+    const std::string home = home_code == 0 ? std::string{} : std::to_string(home_code);
+    tries[0] = digits;  // libphonenumber's reading: trunk 0, IDD 008/009, bare national number
+    if (digits.starts_with("00")) tries[1] = "+" + digits.substr(2);
+    if (!home.empty() && digits.starts_with(home) && !digits.starts_with("0")) {
+      tries[1] = tries[0];
+      tries[0] = "+" + digits;
+    }
+  }
+  std::optional<parsed> first;
+  for (const auto& t : tries) {
+    if (t.empty()) continue;
+    auto p = parse(t, region.empty() ? std::string("ZZ") : region);
+    if (!first) first = p;
+    if (p.valid) {
+      phone_result r;
+      util.Format(p.number, PhoneNumberUtil::E164, &r.e164);
+      r.fixed_line = util.GetNumberType(p.number) == PhoneNumberUtil::FIXED_LINE;
+      return r;
+    }
+  }
+  if (first->error != PhoneNumberUtil::NO_PARSING_ERROR) return {.e164 = {}, .error = parse_reason(first->error)};
+  return {.e164 = {}, .error = reason(first->number, region)};
+}
+
+}  // namespace kentongan::config

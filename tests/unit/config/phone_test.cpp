@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include "config/phone.hpp"
+
+#include <string>
+
+using namespace kentongan;
+
+// vectors.md §I and protocols.md §5.2, plus the forms admins type that libphonenumber alone misreads.
+TEST_CASE("phone numbers become E.164") {
+  struct row {
+    std::string label;
+    std::string input;
+    std::string e164;
+  };
+  const row rows[] = {
+      {"I1 international", "+6281234567890", "+6281234567890"},
+      {"I2 trunk 0", "081234567890", "+6281234567890"},
+      {"I3 62 without plus", "6281234567890", "+6281234567890"},
+      {"I4 bare national", "81234567890", "+6281234567890"},
+      {"I5 dashes", "0812-3456-7890", "+6281234567890"},
+      {"I6 (0) after +62", "+62 (0) 812 3456 7890", "+6281234567890"},
+      {"I7 short Telkomsel", "+62 812 3456 789", "+628123456789"},
+      {"I8 ten digits", "0811234567", "+62811234567"},
+      {"I9 IM3 long", "+62855123456789", "+62855123456789"},
+      {"I10 IM3", "+6285712345678", "+6285712345678"},
+      {"I11 XL spaces", "0819 1234 5678", "+6281912345678"},
+      {"I12 Smartfren", "08881234567", "+628881234567"},
+      {"I13 Hutchison", "+6289512345678", "+6289512345678"},
+      {"I14 Jakarta landline", "0215551234", "+62215551234"},
+      {"I18 IDD 008", "00862811234567", "+62811234567"},
+      {"+62 then trunk 0", "+62 0812-3456-7890", "+6281234567890"},
+      {"62 then trunk 0", "62 0812 3456 7890", "+6281234567890"},
+      {"IDD 00 (libphonenumber reads it as national)", "0062812345678", "+62812345678"},
+      {"IDD 00 long", "006281234567890", "+6281234567890"},
+      {"62 21 is Jakarta, not 0622", "62215551234", "+62215551234"},
+      {"dots and parentheses", "(0812) 3456.7890", "+6281234567890"},
+      {"surrounding spaces", "  0812 3456 7890 ", "+6281234567890"},
+      {"Padang landline", "0751 7051234", "+627517051234"},
+      {"US number kept", "+1 202 555 0123", "+12025550123"},
+      {"UK mobile kept", "+44 7911 123456", "+447911123456"},
+      {"foreign via 00", "0044 7911 123456", "+447911123456"},
+      {"Malaysia mobile", "+60 12-345 6789", "+60123456789"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    CAPTURE(r.input);
+    const auto got = config::normalise_phone(r.input);
+    CHECK(got.error == "");
+    CHECK(got.e164 == r.e164);
+  }
+}
+
+TEST_CASE("invalid phone numbers say what is wrong") {
+  struct row {
+    std::string label;
+    std::string input;
+    std::string error;
+  };
+  const row rows[] = {
+      {"empty", "", "empty"},
+      {"blank", "   ", "empty"},
+      {"too short", "08123456", "not a number in use in ID"},
+      {"far too short", "0812", "too short"},
+      {"too long", "0812345678901234", "too long"},
+      {"letters", "0812abc4567", "contains letters"},
+      {"vanity", "0800-KENTONGAN", "contains letters"},
+      {"hash", "0812#3456", "contains '#'"},
+      {"plus in the middle", "0812+3456", "contains '+'"},
+      {"only punctuation", "--", "has no digits"},
+      {"non-ASCII", "0812\xE2\x80\x93" "3456", "contains a character that is not a digit"},
+      {"unknown country code", "+999 1234 5678", "unknown country code"},
+      {"unallocated prefix", "0912345678901", "not a number in use in ID"},
+      {"huge", "123456789012345678901234", "too long"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    CAPTURE(r.input);
+    const auto got = config::normalise_phone(r.input);
+    CHECK(got.e164 == "");
+    CHECK(got.error == r.error);
+    CHECK_FALSE(got.ok());
+  }
+}
+
+TEST_CASE("number types and regions") {
+  CHECK(config::normalise_phone("0751 7051234").fixed_line);
+  CHECK_FALSE(config::normalise_phone("0812-3456-7890").fixed_line);
+  // I21: a national number needs a default region; an international one does not.
+  CHECK(config::normalise_phone("081234567890", "").error == "has no country code and no default region is set");
+  CHECK(config::normalise_phone("+6281234567890", "").e164 == "+6281234567890");
+  CHECK(config::normalise_phone("0123456789", "MY").e164 == "+60123456789");
+  CHECK(config::is_known_region("ID"));
+  CHECK_FALSE(config::is_known_region("XX"));
+  CHECK_FALSE(config::is_known_region("IDN"));
+}
