@@ -1,0 +1,27 @@
+#pragma once
+/// Tags for an aspiration: its #hashtags (folded to lower case) and the tag rules whose words
+/// occur on word boundaries, case-insensitively, affixed Indonesian forms included.
+
+#include "intake/settings.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kentongan::intake {
+
+/// The tag given when nothing else matches.
+inline constexpr std::string_view fallback_tag = "lainnya";
+
+/// Hashtags first in order of appearance, then rule tags in rule order; no duplicates;
+/// {"lainnya"} when none. A word matches its rule word after removing the suffixes -lah -kah
+/// -pun, -nya -ku -mu, -kan -an -i and the prefixes di- ke- se- ter- ber- per- me(N)- pe(N)-
+/// (with the nasal's dropped consonant restored: menulis → tulis), and reduplication (jalan2,
+/// jalan-jalan). Rule words may be phrases ("air bersih"): consecutive words.
+std::vector<std::string> tag(std::string_view text, const std::vector<tag_rule>& rules);
+
+/// The base-form candidates tag() compares with rule words, for tests and `check-config`
+/// explanations: "jalannya" → {"jalannya", "jalan", …}.
+std::vector<std::string> word_forms(std::string_view folded_word);
+
+}  // namespace kentongan::intake
