@@ -272,6 +272,10 @@ class loader {
       std::string what = e.what();
       if (auto p = what.find(": "); p != std::string::npos) what = what.substr(p + 2);
       const auto at = position_of_byte(text_, e.byte == 0 ? 0 : e.byte - 1);
+      if (what.find("- unexpected ']'") != std::string::npos || what.find("- unexpected '}'") != std::string::npos)
+        what += " (JSON allows no comma before a closing bracket)";
+      else if (what.find("; expected '}'") != std::string::npos || what.find("; expected ']'") != std::string::npos)
+        what += " (is a comma missing before it?)";
       errors_.push_back({file_.string(), at.line, at.column, "JSON " + what});
       return finish();
     }
@@ -354,6 +358,18 @@ class loader {
   bool expect_object(const node& n) { return expect(n, json::value_t::object, "an object {…}"); }
   bool expect_array(const node& n) { return expect(n, json::value_t::array, "an array […]"); }
 
+  /// An object's keys in the order the file writes them (nlohmann sorts them).
+  std::vector<std::string> keys_in_file_order(const node& n) const {
+    std::vector<std::pair<text_position, std::string>> keys;
+    for (const auto& [key, _] : n->items()) keys.emplace_back(key_at(n.member(key)), key);
+    std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first.line, a.first.column) < std::tie(b.first.line, b.first.column);
+    });
+    std::vector<std::string> out;
+    for (auto& k : keys) out.push_back(std::move(k.second));
+    return out;
+  }
+
   /// Unknown keys are errors naming the nearest known key; secret-looking keys say where secrets go.
   void check_keys(const node& n, const std::vector<std::string>& known) {
     for (const auto& [key, _] : n->items()) {
@@ -363,11 +379,16 @@ class loader {
         add(key_at(child), prefixed(n, fmt::format("{} must not be in the config: put the secret alone in a file "
                                                    "readable only by kentongan and give its path as {}",
                                                    q(key), q(lower(key) + "_file"))));
+        suggested_.insert(n.pointer + "/" + pointer_token(lower(key) + "_file"));
         continue;
       }
       std::string message = "unknown key " + q(key);
-      if (auto near = nearest(key, known)) message += "; did you mean " + q(*near) + "?";
-      else message += "; known keys are " + join(known);
+      if (auto near = nearest(key, known)) {
+        message += "; did you mean " + q(*near) + "?";
+        suggested_.insert(n.pointer + "/" + pointer_token(*near));
+      } else {
+        message += "; known keys are " + join(known);
+      }
       add(key_at(child), prefixed(n, message));
     }
   }
@@ -419,15 +440,20 @@ class loader {
     }
     const fs::path full = base_ / p;
     std::error_code ec;
-    if (must_exist && !fs::is_regular_file(full, ec)) {
+    if (must_exist && !fs::exists(full, ec)) {
       fail(n, fmt::format("file {} does not exist", q(full.string())));
+      return;
+    }
+    if (must_exist && !fs::is_regular_file(full, ec)) {
+      fail(n, fmt::format("{} is not a regular file", q(full.string())));
       return;
     }
     out = full.string();
   }
   const json* require(const node& parent, std::string_view key) {
     if (auto n = parent.member(key)) return n.value;
-    fail(parent, "missing required key " + q(key));
+    // Already reported as the likely typo of this key: one mistake, one message.
+    if (!suggested_.count(parent.member(key).pointer)) fail(parent, "missing required key " + q(key));
     return nullptr;
   }
 
@@ -649,7 +675,7 @@ class loader {
 
   void tags(const node& n) {
     if (!n || !expect_object(n)) return;
-    for (const auto& [tag, _] : n->items()) {
+    for (const auto& tag : keys_in_file_order(n)) {
       const node t = n.member(tag);
       if (!is_slug(tag)) {
         add(key_at(t), prefixed(n, "a tag is lower-case letters, digits, '-', '_' or '.', found " + q(tag)));
@@ -673,8 +699,9 @@ class loader {
 
   void info(const node& n) {
     if (!n || !expect_object(n)) return;
-    for (const auto& [topic, value] : n->items()) {
+    for (const auto& topic : keys_in_file_order(n)) {
       const node t = n.member(topic);
+      const json& value = *t;
       if (!is_word(upper(topic))) {
         add(key_at(t), prefixed(n, "an info topic is one word of letters or digits, found " + q(topic)));
         continue;
@@ -805,9 +832,9 @@ class loader {
   }
 
   std::string channel_hint() const {
-    std::vector<std::string> names{"\"sms\"", "\"whatsapp\""};
-    for (const auto& c : cfg_.channels) names.push_back(q(c.name));
-    return join(names);
+    std::string names = "\"sms\", \"whatsapp\"";
+    for (const auto& c : cfg_.channels) names += ", " + q(c.name);
+    return names + " or \"\" (any)";
   }
   bool known_channel(std::string_view ch) const {
     if (ch.empty() || ch == "sms" || ch == "whatsapp") return true;
@@ -1080,7 +1107,8 @@ class loader {
   std::vector<std::string> everyone_;
   std::vector<std::pair<std::string, node>> group_csvs_;
   std::vector<std::string> tag_names_;
-  std::map<std::string, std::string> listed_at_;  // E.164 → "kentongan.json:12:16" / "anggota.csv:5"
+  std::map<std::string, std::string> listed_at_;
+  std::set<std::string> suggested_;  // pointers of keys an unknown key was taken to be a typo of  // E.164 → "kentongan.json:12:16" / "anggota.csv:5"
 };
 
 }  // namespace

@@ -46,6 +46,8 @@ std::string parse_reason(PhoneNumberUtil::ErrorType e) {
 
 std::string reason(const PhoneNumber& n, const std::string& region) {
   const auto& util = *PhoneNumberUtil::GetInstance();
+  std::string where;
+  util.GetRegionCodeForCountryCode(n.country_code(), &where);
   switch (util.IsPossibleNumberWithReason(n)) {
     case PhoneNumberUtil::TOO_SHORT: return "too short";
     case PhoneNumberUtil::TOO_LONG: return "too long";
@@ -53,9 +55,24 @@ std::string reason(const PhoneNumber& n, const std::string& region) {
     case PhoneNumberUtil::INVALID_COUNTRY_CODE: return "unknown country code";
     default: break;
   }
-  std::string where;
-  util.GetRegionCodeForCountryCode(n.country_code(), &where);
-  if (where.empty() || where == "ZZ") where = region;
+  // A number shaped like the region's mobiles ("8…" in ID) but of the wrong length is far more
+  // often a digit too few or too many than a local fixed-line number.
+  PhoneNumber example;
+  std::string example_nsn, nsn;
+  if (util.GetExampleNumberForType(where, PhoneNumberUtil::MOBILE, &example)) {
+    util.GetNationalSignificantNumber(example, &example_nsn);
+    util.GetNationalSignificantNumber(n, &nsn);
+    // libphonenumber keeps the trunk "0" when what follows is too short to be a number.
+    if (nsn.size() > 1 && nsn.front() == '0') nsn.erase(0, 1);
+    if (!example_nsn.empty() && !nsn.empty() && nsn.front() == example_nsn.front()) {
+      switch (util.IsPossibleNumberForTypeWithReason(n, PhoneNumberUtil::MOBILE)) {
+        case PhoneNumberUtil::TOO_SHORT: return "too short for a mobile number";
+        case PhoneNumberUtil::TOO_LONG: return "too long for a mobile number";
+        default: break;
+      }
+    }
+  }
+  if (where.empty() || where == "ZZ" || where == "001") where = region;
   return "not a number in use in " + where;
 }
 

@@ -60,8 +60,10 @@ TEST_CASE("invalid phone numbers say what is wrong") {
   const row rows[] = {
       {"empty", "", "empty"},
       {"blank", "   ", "empty"},
-      {"too short", "08123456", "not a number in use in ID"},
+      {"mobile a digit short", "08123456", "too short for a mobile number"},
+      {"mobile a digit too long", "08123456789012", "too long for a mobile number"},
       {"far too short", "0812", "too short"},
+      {"half a mobile", "0812-34", "too short for a mobile number"},
       {"too long", "0812345678901234", "too long"},
       {"letters", "0812abc4567", "contains letters"},
       {"vanity", "0800-KENTONGAN", "contains letters"},
