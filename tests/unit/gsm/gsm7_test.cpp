@@ -9,7 +9,7 @@ using kentongan::gsm::test::to_hex;
 
 namespace {
 struct mapping {
-  const char* label;
+  std::string_view label;
   const char* text;
   const char* septets;  // hex, unpacked
 };
@@ -71,7 +71,7 @@ TEST_CASE("extension-table characters are ESC + code and cost two septets") {
 }
 
 TEST_CASE("characters outside the alphabet are not GSM-7") {
-  struct row { const char* label; const char* text; };
+  struct row { std::string_view label; const char* text; };
   const row rows[] = {
       {"backtick", "`"},           {"curly apostrophe", "’"},     {"small c cedilla (policy: 0x09 is Ç)", "ç"},
       {"a acute", "á"},            {"emoji", "🐳"},               {"C.1 Chinese", "世界您好！"},
@@ -104,7 +104,7 @@ TEST_CASE("decoding odd septet sequences never fails") {
 
 TEST_CASE("septet packing matches the published vectors") {
   // vectors.md C.1 (gsmmodem TestGsm7, dreamfabric "hellohello", python-messaging).
-  struct row { const char* id; const char* text; const char* packed; };
+  struct row { std::string_view id; const char* text; const char* packed; };
   const row rows[] = {
       {"C1", "hellohello", "E8329BFD4697D9EC37"},
       {"C2", "hello", "E8329BFD06"},

@@ -46,7 +46,7 @@ void check_invariants(const plan& p) {
 }
 
 struct count_row {
-  const char* id;
+  std::string_view id;
   std::string text;
   encoding enc;
   std::size_t units;
@@ -128,7 +128,7 @@ TEST_CASE("exact split points (split-sms)") {
 }
 
 TEST_CASE("Indonesian announcements stay GSM-7") {
-  struct row { const char* label; std::string text; std::size_t units; std::size_t parts; };
+  struct row { std::string_view label; std::string text; std::size_t units; std::size_t parts; };
   const row rows[] = {
       {"penyuluhan", "Penyuluhan hama kakao di balai desa, Sabtu 08.00", 48, 1},
       {"harga", "INFO HARGA: kakao kering Rp 38.500/kg, basah Rp 12.000/kg (Pasar Ekasari)", 73, 1},
@@ -148,7 +148,7 @@ TEST_CASE("Indonesian announcements stay GSM-7") {
 }
 
 TEST_CASE("transliteration turns smart punctuation back into GSM-7") {
-  struct row { const char* label; std::string in; std::string out; };
+  struct row { std::string_view label; std::string in; std::string out; };
   const row rows[] = {
       {"curly quotes", "“Gotong royong” besok, jangan lupa ‘cangkul’", "\"Gotong royong\" besok, jangan lupa 'cangkul'"},
       {"apostrophe", "Jum’at", "Jum'at"},
@@ -190,7 +190,7 @@ TEST_CASE("concatenation UDH") {
   CHECK(to_hex(concat_udh(0xFF, 255, 255)) == "050003FFFFFF");
 
   struct row {
-    const char* label;
+    std::string_view label;
     const char* hex;
     std::optional<concat_info> concat;
     std::size_t length;
@@ -216,7 +216,7 @@ TEST_CASE("concatenation UDH") {
     CHECK(h->length == r.length);
   }
 
-  struct bad_row { const char* label; const char* hex; };
+  struct bad_row { std::string_view label; const char* hex; };
   const bad_row bad[] = {
       {"no octets", ""},
       {"UDHL beyond data", "05000317"},

@@ -9,7 +9,7 @@ using kentongan::gsm::test::to_hex;
 
 namespace {
 struct utf16_row {
-  const char* label;
+  std::string_view label;
   const char* text;
   const char* utf16be;
 };
@@ -35,7 +35,7 @@ TEST_CASE("UCS-2 / UTF-16BE round-trips") {
 
 TEST_CASE("bad UTF-16 and bad UTF-8 become U+FFFD") {
   const std::string fffd = "\xEF\xBF\xBD";
-  struct row { const char* label; const char* hex; std::string text; };
+  struct row { std::string_view label; const char* hex; std::string text; };
   const row rows[] = {
       {"lone high surrogate", "D83D", fffd},
       {"lone low surrogate", "DC33", fffd},
@@ -49,7 +49,7 @@ TEST_CASE("bad UTF-16 and bad UTF-8 become U+FFFD") {
     CHECK(decode_ucs2(from_hex(r.hex)) == r.text);
   }
   // Invalid UTF-8: one U+FFFD per maximal ill-formed subpart (Unicode §3.9).
-  struct utf8_row { const char* label; std::string in; const char* utf16be; };
+  struct utf8_row { std::string_view label; std::string in; const char* utf16be; };
   const utf8_row bad[] = {
       {"stray continuation", "a\x80" "b", "0061FFFD0062"},
       {"truncated 3-byte", "\xE2\x82" "a", "FFFD0061"},
@@ -67,7 +67,7 @@ TEST_CASE("bad UTF-16 and bad UTF-8 become U+FFFD") {
 }
 
 TEST_CASE("Latin-1 (SMPP data_coding 3)") {
-  struct row { const char* label; const char* hex; const char* text; };
+  struct row { std::string_view label; const char* hex; const char* text; };
   const row rows[] = {
       {"ascii", "48616C6F", "Halo"},
       {"e acute, pound", "E9A3", "é£"},
