@@ -39,8 +39,8 @@ constexpr std::array<reply_spec, 42> specs{{
     {"relay_closed", "Grup {group} tidak menerima kiriman dari anggota.", "group"},
     {"relay_not_member", "Anda bukan anggota grup {group}. Untuk daftar kirim {kw_subscribe} {group}", "group"},
     {"help",
-     "{kw_subscribe} <grup>, {kw_unsubscribe}, {kw_complaint} <pesan>, {kw_aspiration} <pesan>, {kw_check} <tiket>, "
-     "{kw_info} <topik>, {kw_hoax} <pesan>, {kw_relay} <grup> <pesan>",
+     "Perintah: {kw_subscribe} <grup>, {kw_unsubscribe}, {kw_complaint} <pesan>, {kw_aspiration} <pesan>, "
+     "{kw_question} <pesan>, {kw_check} <tiket>, {kw_info} <topik>, {kw_hoax} <pesan>, {kw_relay} <grup> <pesan>",
      ""},
     {"officer_help",
      "Petugas: {kw_officer_reply} <tiket> <jawaban>, {kw_officer_close} <tiket> <catatan>, {kw_officer_approve} <nomor kiriman>",
@@ -64,8 +64,8 @@ constexpr std::array<reply_spec, 42> specs{{
     {"usage_question", "Format: {kw_question} <pertanyaan>. Contoh: {kw_question} kapan pupuk subsidi datang?", ""},
     {"usage_hoax", "Format: {kw_hoax} <isi pesan yang diragukan>. Tim KIM akan memeriksanya.", ""},
     {"usage_relay", "Format: {kw_relay} <grup> <pesan>. Contoh: {kw_relay} petani-kakao rapat besok jam 8", ""},
-    {"usage_officer_reply", "Format: {kw_officer_reply} <tiket> <jawaban>. Contoh: {kw_officer_reply} A0123 perbaikan dijadwalkan Senin", ""},
-    {"usage_officer_close", "Format: {kw_officer_close} <tiket> <catatan>. Contoh: {kw_officer_close} A0123 sudah diperbaiki", ""},
+    {"usage_officer_reply", "Format: {kw_officer_reply} <tiket> <jawaban>. Contoh: {kw_officer_reply} {prefix}0123 perbaikan dijadwalkan Senin", ""},
+    {"usage_officer_close", "Format: {kw_officer_close} <tiket> <catatan>. Contoh: {kw_officer_close} {prefix}0123 sudah diperbaiki", ""},
     {"usage_officer_approve", "Format: {kw_officer_approve} <nomor kiriman>. Contoh: {kw_officer_approve} 12", ""},
 }};
 

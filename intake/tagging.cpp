@@ -154,33 +154,48 @@ std::vector<std::string> word_forms(std::string_view word) {
   return out;
 }
 
-std::vector<std::string> tag(std::string_view text, const std::vector<tag_rule>& rules) {
+tagger::tagger(const std::vector<tag_rule>& rules) {
+  rules_.reserve(rules.size());
+  for (const auto& r : rules) {
+    prepared_rule p{r.tag, {}};
+    for (const auto& w : r.words)
+      if (auto phrase = phrase_of(fold_case(normalise_text(w))); !phrase.empty()) p.phrases.push_back(std::move(phrase));
+    rules_.push_back(std::move(p));
+  }
+}
+
+std::vector<std::string> tagger::operator()(std::string_view text) const {
   const std::string folded = fold_case(normalise_text(text));
   std::vector<std::string> tags = hashtags_of(folded);
 
   std::vector<std::vector<std::string>> forms;
   for (const auto w : words_of(folded)) forms.push_back(word_forms(w));
+  // Every form of every word, sorted, answers single-word rules in O(log n).
+  std::vector<std::string_view> all;
+  for (const auto& f : forms) all.insert(all.end(), f.begin(), f.end());
+  std::sort(all.begin(), all.end());
   const auto has = [&](std::size_t position, const std::string& w) {
     const auto& f = forms[position];
     return std::find(f.begin(), f.end(), w) != f.end();
   };
+  const auto matches = [&](const std::vector<std::string>& phrase) {
+    if (phrase.size() == 1) return std::binary_search(all.begin(), all.end(), std::string_view(phrase.front()));
+    for (std::size_t start = 0; start + phrase.size() <= forms.size(); ++start) {
+      std::size_t k = 0;
+      while (k < phrase.size() && has(start + k, phrase[k])) ++k;
+      if (k == phrase.size()) return true;
+    }
+    return false;
+  };
 
-  for (const auto& rule : rules) {
+  for (const auto& rule : rules_) {
     if (std::find(tags.begin(), tags.end(), rule.tag) != tags.end()) continue;
-    const bool matched = std::any_of(rule.words.begin(), rule.words.end(), [&](const std::string& rule_word) {
-      const std::vector<std::string> phrase = phrase_of(fold_case(normalise_text(rule_word)));
-      if (phrase.empty() || phrase.size() > forms.size()) return false;
-      for (std::size_t start = 0; start + phrase.size() <= forms.size(); ++start) {
-        std::size_t k = 0;
-        while (k < phrase.size() && has(start + k, phrase[k])) ++k;
-        if (k == phrase.size()) return true;
-      }
-      return false;
-    });
-    if (matched) tags.push_back(rule.tag);
+    if (std::any_of(rule.phrases.begin(), rule.phrases.end(), matches)) tags.push_back(rule.tag);
   }
   if (tags.empty()) tags.emplace_back(fallback_tag);
   return tags;
 }
+
+std::vector<std::string> tag(std::string_view text, const std::vector<tag_rule>& rules) { return tagger{rules}(text); }
 
 }  // namespace kentongan::intake

@@ -20,6 +20,21 @@ inline constexpr std::string_view fallback_tag = "lainnya";
 /// jalan-jalan). Rule words may be phrases ("air bersih"): consecutive words.
 std::vector<std::string> tag(std::string_view text, const std::vector<tag_rule>& rules);
 
+/// tag() with the rules prepared once (build one per config load; immutable, so it may be shared
+/// between threads).
+class tagger {
+ public:
+  explicit tagger(const std::vector<tag_rule>& rules);
+  std::vector<std::string> operator()(std::string_view text) const;
+
+ private:
+  struct prepared_rule {
+    std::string tag;
+    std::vector<std::vector<std::string>> phrases;  ///< folded words of each rule word
+  };
+  std::vector<prepared_rule> rules_;
+};
+
 /// The base-form candidates tag() compares with rule words, for tests and `check-config`
 /// explanations: "jalannya" → {"jalannya", "jalan", …}.
 std::vector<std::string> word_forms(std::string_view folded_word);

@@ -4,6 +4,7 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace kentongan::intake {
@@ -31,6 +32,25 @@ bool is_dropped(UChar32 c) {
 }  // namespace
 
 std::string normalise_text(std::string_view raw) {
+  // Printable ASCII is already NFC: most SMS from feature phones take this path without ICU.
+  const bool printable_ascii = raw.size() <= max_text_bytes && std::all_of(raw.begin(), raw.end(), [](char c) {
+    return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  });
+  if (printable_ascii) {
+    std::string out;
+    out.reserve(raw.size());
+    bool pending_space = false;
+    for (char c : raw) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+        pending_space = true;
+        continue;
+      }
+      if (pending_space && !out.empty()) out.push_back(' ');
+      pending_space = false;
+      out.push_back(c);
+    }
+    return out;
+  }
   const icu::UnicodeString in = to_unicode(raw);
   icu::UnicodeString cleaned;
   bool pending_space = false;

@@ -91,8 +91,12 @@ TEST_CASE("the exact texts residents see most") {
   CHECK(render(s, reply_id::subscribed, {{"group", "petani-kakao"}}) ==
         "Anda terdaftar di grup petani-kakao. Untuk berhenti kirim BERHENTI petani-kakao");
   CHECK(render(s, reply_id::help) ==
-        "DAFTAR <grup>, BERHENTI, LAPOR <pesan>, ASPIRASI <pesan>, CEK <tiket>, INFO <topik>, HOAKS <pesan>, "
-        "KIRIM <grup> <pesan>");
+        "Perintah: DAFTAR <grup>, BERHENTI, LAPOR <pesan>, ASPIRASI <pesan>, TANYA <pesan>, CEK <tiket>, "
+        "INFO <topik>, HOAKS <pesan>, KIRIM <grup> <pesan>");
+  settings asp = s;
+  asp.ticket_prefix = "ASP-";
+  CHECK(render(asp, reply_id::usage(keyword::officer_close)) ==
+        "Format: SELESAI <tiket> <catatan>. Contoh: SELESAI ASP-0123 sudah diperbaiki");
   CHECK(render(s, reply_id::status_answered,
                {{"ticket", "A0123"}, {"status", "diproses"}, {"name", "Kadus Kaja"}, {"answer", "Besok diperbaiki."}}) ==
         "Aspirasi A0123: diproses. Jawaban Kadus Kaja: Besok diperbaiki.");

@@ -143,3 +143,14 @@ TEST_CASE("hashtags: folded, trimmed, references ignored") {
   CHECK(joined(tag("#", none)) == "lainnya");
   CHECK(joined(tag("#ÇEVRE", none)) == "çevre");
 }
+
+TEST_CASE("a prepared tagger gives the same tags as tag()") {
+  const auto rules = default_settings().tags;
+  const tagger prepared{rules};
+  for (const char* text : {"LAPOR irigasi di subak timur tersumbat #air", "jalannya rusak parah dekat SD",
+                           "air bersih tidak mengalir", "Pemadaman listrik tiap malam", "", "selamat pagi",
+                           "Ca\xCC\x81" "fe\xCC\x81 #K\xC3\x96Y \xE2\x80\x8Bjalan"}) {
+    CAPTURE(text);
+    CHECK(prepared(text) == tag(text, rules));
+  }
+}
