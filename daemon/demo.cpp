@@ -175,7 +175,7 @@ int run_demo(const demo_options& options, const char* argv0) {
       const auto e164 = "+62" + from.substr(1);
       auto range = inbox.equal_range(e164);
       bool any = false;
-      for (auto it = range.first; it != range.end(); ++it) {
+      for (auto it = range.first; it != range.second; ++it) {
         if (it->second.rfind("Penyuluhan", 0) == 0) continue;  // the broadcast itself
         std::cout << "   -> " << from << ": " << it->second << "\n";
         any = true;

@@ -55,8 +55,9 @@ class http_server {
   /// Stops accepting and closes open connections.
   void stop();
 
+  struct state;  ///< opaque; shared with the connection coroutines
+
  private:
-  struct state;
   std::shared_ptr<state> state_;
 };
 
