@@ -132,12 +132,12 @@ CREATE TABLE outbox (
 );
 -- The dispatcher's "due rows by priority": only queued rows are in it, so it stays small.
 CREATE INDEX outbox_due ON outbox(priority DESC, id) WHERE state = 0;
--- Counts, progress, cancel and finish per broadcast (covering for counts).
-CREATE INDEX outbox_broadcast ON outbox(broadcast_id, state, in_doubt);
--- recover_in_doubt at start-up; rows in flight are few.
-CREATE INDEX outbox_sending ON outbox(id) WHERE state = 1;
--- Opt-out cancellation and forget, by number.
-CREATE INDEX outbox_phone ON outbox(phone);
+-- Counts, progress, cancel and finish per broadcast (covering for counts), and "this subscriber's queued rows
+-- of broadcast B" for opt-outs. No index by phone: each index costs about 0.4 s of CPU per million recipients
+-- expanded, and only the rare `forget` looks rows up by number.
+CREATE INDEX outbox_broadcast ON outbox(broadcast_id, state, subscriber_id);
+-- Rows are flagged in doubt only by a crash recovery: the partial index costs nothing while expanding.
+CREATE INDEX outbox_in_doubt ON outbox(broadcast_id) WHERE in_doubt = 1;
 -- Delivery reports find their row by provider id.
 CREATE INDEX outbox_provider ON outbox(channel, provider_id) WHERE provider_id IS NOT NULL;
 -- expire_due.

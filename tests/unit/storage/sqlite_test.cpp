@@ -3,7 +3,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <tuple>
 
 #include "storage/schema.hpp"
@@ -38,7 +37,9 @@ struct sqlite_factory {
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string out(static_cast<std::size_t>(std::filesystem::file_size(p)), '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  return out;
 }
 
 }  // namespace
