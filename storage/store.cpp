@@ -75,6 +75,28 @@ std::string filters(const broadcast_spec& spec) {
   return out;
 }
 
+/// FROM and WHERE of "the recipients of spec with subscriber id > :c", and the keyset column to order by.
+/// One target group (the common case) is read along the memberships primary key (group_id, subscriber_id), a third
+/// of the work of testing every subscriber; it is the same predicate as eligible() written for one group.
+struct recipient_source {
+  std::string from_where, key;
+};
+recipient_source recipients(const broadcast_spec& spec) {
+  if (!spec.all && spec.groups.size() == 1)
+    return {"FROM memberships m0 JOIN subscribers s ON s.id = m0.subscriber_id WHERE m0.group_id = (SELECT id FROM "
+            "groups WHERE slug = :g0) AND m0.subscriber_id > :c AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE "
+            "o.phone = s.phone AND o.group_slug IN ('*', :g0))" +
+                filters(spec),
+            "m0.subscriber_id"};
+  return {"FROM subscribers s WHERE s.id > :c AND " + eligible(spec) + filters(spec), "s.id"};
+}
+
+broadcast_spec canonical(broadcast_spec spec) {
+  std::sort(spec.groups.begin(), spec.groups.end());
+  spec.groups.erase(std::unique(spec.groups.begin(), spec.groups.end()), spec.groups.end());
+  return spec;
+}
+
 void bind_targets(SQLite::Statement& q, const broadcast_spec& spec, bool with_filters) {
   if (!spec.all)
     for (std::size_t i = 0; i < spec.groups.size(); ++i) q.bind(":g" + std::to_string(i), spec.groups[i]);
@@ -669,9 +691,11 @@ std::int64_t store::create_broadcast(const broadcast_spec& spec) {
   return id;
 }
 
-std::int64_t store::count_recipients(const broadcast_spec& spec) const {
-  use q(stmt(target_cte(spec) + "SELECT count(*) FROM subscribers s WHERE " + eligible(spec) + filters(spec)));
+std::int64_t store::count_recipients(const broadcast_spec& given) const {
+  const auto spec = canonical(given);
+  use q(stmt(target_cte(spec) + "SELECT count(*) " + recipients(spec).from_where));
   bind_targets(*q, spec, true);
+  q->bind(":c", std::int64_t{0});
   q->executeStep();
   return q->getColumn(0).getInt64();
 }
@@ -765,11 +789,11 @@ std::size_t store::expand_broadcast(std::int64_t id, std::size_t batch) {
   if (resend_of == 0) {
     // Keyset over subscriber ids: each call continues after the last id it inserted, in the same transaction as
     // the insert, so a crash between calls repeats nothing and skips nothing.
+    const auto source = recipients(spec);
     use q(stmt(target_cte(spec) +
                "INSERT INTO outbox (broadcast_id, subscriber_id, phone, priority, state, next_attempt_at, expires_at, "
-               "created_at, updated_at) SELECT :b, s.id, s.phone, :pr, 0, :t, :ea, :t, :t FROM subscribers s "
-               "WHERE s.id > :c AND " +
-               eligible(spec) + filters(spec) + " ORDER BY s.id LIMIT :n"));
+               "created_at, updated_at) SELECT :b, s.id, s.phone, :pr, 0, :t, :ea, :t, :t " +
+               source.from_where + " ORDER BY " + source.key + " LIMIT :n"));
     bind_targets(*q, spec, true);
     q->bind(":b", id);
     q->bind(":pr", static_cast<int>(spec.priority));
