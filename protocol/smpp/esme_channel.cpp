@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -132,9 +133,20 @@ std::string international(std::uint8_t ton, const std::string& addr) {
 
 }  // namespace
 
+// The daemon's events, cut off when the channel object goes away while its coroutines unwind.
+struct event_sink {
+  ch::events* to = nullptr;
+  void on_submit_result(const std::string& n, ch::submit_result r) const { if (to) to->on_submit_result(n, std::move(r)); }
+  void on_delivery_report(const std::string& n, ch::delivery_report r) const { if (to) to->on_delivery_report(n, std::move(r)); }
+  void on_inbound(const std::string& n, ch::inbound m, std::function<void(bool)> ack) const {
+    if (to) to->on_inbound(n, std::move(m), std::move(ack));
+  }
+  void on_link_state(const std::string& n, bool up, const std::string& reason) const { if (to) to->on_link_state(n, up, reason); }
+};
+
 struct esme_channel::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io_context, esme_settings s, ch::events& ev)
-      : io(io_context), settings(std::move(s)), events(ev), pump_timer(io_context), done_timer(io_context),
+      : io(io_context), settings(std::move(s)), events{&ev}, pump_timer(io_context), done_timer(io_context),
         rng(std::random_device{}()) {
     const unsigned n = std::max(1u, settings.sessions);
     for (unsigned i = 0; i < n; ++i) {
@@ -153,7 +165,7 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
 
   asio::io_context& io;
   esme_settings settings;
-  ch::events& events;
+  event_sink events;
   std::string kind_name = "smpp";
   std::vector<std::shared_ptr<session>> sessions;
   std::deque<std::shared_ptr<part_job>> queue;
@@ -827,6 +839,7 @@ esme_channel::esme_channel(asio::io_context& io, esme_settings settings, ch::eve
 
 esme_channel::~esme_channel() {
   impl_->stopping = true;
+  impl_->events.to = nullptr;
   for (auto& s : impl_->sessions) {
     s->backoff_timer.cancel();
     if (s->conn) s->conn->close();

@@ -285,3 +285,28 @@ TEST_CASE("tps is honoured") {
   CHECK(elapsed >= 380ms);
   CHECK(elapsed < 2s);
 }
+
+TEST_CASE("sustained traffic: every submit answered and every receipt reported") {
+  smpp::esme_settings esme;
+  esme.sessions = 2;
+  esme.window = 64;
+  fixture f({}, esme);
+  REQUIRE(run_until(f.io, [&] { return f.esme->bound_sessions() == 2; }));
+  constexpr int total = 5000;
+  const auto start = std::chrono::steady_clock::now();
+  int next = 0;
+  // Keep at most `window` messages in flight, as the dispatcher does.
+  const auto window = static_cast<std::size_t>(f.esme->limits().window);
+  REQUIRE(run_until(
+      f.io,
+      [&] {
+        while (next < total && static_cast<std::size_t>(next) - f.events.results.size() < window) f.submit(next++, "Tes beban");
+        return f.events.results.size() == total && f.events.reports.size() == total;
+      },
+      60s));
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  MESSAGE("submitted and receipted " << total << " messages in " << elapsed.count() << " s ("
+                                     << static_cast<double>(total) / elapsed.count() << "/s, debug build)");
+  for (const auto& r : f.events.results) REQUIRE(r.outcome == channel::submit_outcome::accepted);
+  CHECK(f.sim.counters().receipts_acked == total);
+}
