@@ -115,8 +115,8 @@ struct admin_api {
     spec.created_by = body.value("created_by", std::string("admin"));
 
     if (body.value("dry_run", false)) {
-      const auto recipients =
-          co_await svc.query<std::int64_t>([spec](storage::store& s) { return s.count_recipients(spec); });
+      const auto count_job = [spec](storage::store& s) { return s.count_recipients(spec); };
+      const auto recipients = co_await svc.query<std::int64_t>(count_job);
       bool transliterate = false;
       double price = 0;
       for (const auto& slot : svc.channels_)
@@ -136,21 +136,23 @@ struct admin_api {
                                      {"estimated_cost", static_cast<double>(parts * recipients) * price},
                                      {"currency", "IDR"}});
     }
-    const auto id = co_await svc.query<std::int64_t>([spec](storage::store& s) { return s.create_broadcast(spec); });
+    const auto create_job = [spec](storage::store& s) { return s.create_broadcast(spec); };
+    const auto id = co_await svc.query<std::int64_t>(create_job);
     svc.log_->info("broadcast created id={} groups={} priority={} scheduled={}", id, spec.groups.size(),
                    core::to_string(spec.priority), spec.send_at.has_value());
     svc.wake_scheduler();
     co_return json_reply(201, json{{"id", id}});
   }
 
-  asio::awaitable<http_response> broadcast_status(std::int64_t id, std::string by) {
+  asio::awaitable<http_response> broadcast_status(std::int64_t id, const std::string& by) {
     using result = std::tuple<std::optional<storage::broadcast_row>, storage::state_counts,
                               std::map<std::string, storage::state_counts>>;
-    const auto [row, counts, breakdown] = co_await svc.query<result>([id, by](storage::store& s) {
+    const auto job = [id, by](storage::store& s) {
       auto b = s.get_broadcast(id);
       if (!b) return result{};
       return result{b, s.counts(id), by.empty() ? std::map<std::string, storage::state_counts>{} : s.counts_by(id, by)};
-    });
+    };
+    const auto [row, counts, breakdown] = co_await svc.query<result>(job);
     if (!row) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
     json out = counts_json(counts);
     out["id"] = id;
@@ -171,14 +173,15 @@ struct admin_api {
 
   asio::awaitable<http_response> list_broadcasts(std::size_t limit) {
     using row_counts = std::vector<std::pair<storage::broadcast_row, storage::state_counts>>;
-    const auto rows = co_await svc.query<row_counts>([limit](storage::store& s) {
+    const auto job = [limit](storage::store& s) {
       row_counts out;
       for (auto& b : s.list_broadcasts(limit)) {
         auto c = s.counts(b.id);
         out.emplace_back(std::move(b), c);
       }
       return out;
-    });
+    };
+    const auto rows = co_await svc.query<row_counts>(job);
     json list = json::array();
     for (const auto& [b, c] : rows) {
       json item = counts_json(c);
@@ -194,10 +197,11 @@ struct admin_api {
 
   asio::awaitable<http_response> cancel(std::int64_t id) {
     using result = std::optional<std::int64_t>;
-    const auto n = co_await svc.query<result>([id](storage::store& s) -> result {
+    const auto job = [id](storage::store& s) -> result {
       if (!s.get_broadcast(id)) return std::nullopt;
       return s.cancel_broadcast(id);
-    });
+    };
+    const auto n = co_await svc.query<result>(job);
     if (!n) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
     // Rows already handed to a channel finish; rows waiting in memory go back and get cancelled.
     for (auto& slot : svc.channels_) {
@@ -224,10 +228,11 @@ struct admin_api {
     if (only != "failed" && only != "undelivered") co_return error_reply(400, "--only takes failed or undelivered");
     const bool only_failed = only == "failed";
     using result = std::optional<std::int64_t>;
-    const auto new_id = co_await svc.query<result>([id, only_failed](storage::store& s) -> result {
+    const auto job = [id, only_failed](storage::store& s) -> result {
       if (!s.get_broadcast(id)) return std::nullopt;
       return s.resend(id, only_failed);
-    });
+    };
+    const auto new_id = co_await svc.query<result>(job);
     if (!new_id) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
     svc.wake_scheduler();
     co_return json_reply(201, json{{"id", *new_id}, {"resend_of", id}});
@@ -252,7 +257,8 @@ struct admin_api {
     const auto phone = config::normalise_phone(body.value("phone", std::string{}), svc.config_.village.country);
     if (!phone.ok()) co_return error_reply(400, "not a phone number: " + phone.error);
     const auto e164 = phone.e164;
-    const auto r = co_await svc.query<storage::forget_report>([e164](storage::store& s) { return s.forget(e164); });
+    const auto job = [e164](storage::store& s) { return s.forget(e164); };
+    const auto r = co_await svc.query<storage::forget_report>(job);
     co_return json_reply(200, json{{"subscribers", r.subscribers},
                                    {"memberships", r.memberships},
                                    {"opt_outs", r.opt_outs},
@@ -275,7 +281,8 @@ struct admin_api {
     if (!ready) co_return json_reply(200, json{{"status", "ok"}});
     bool db_ok = true;
     try {
-      co_await svc.query<int>([](storage::store& s) { return s.schema_version(); });
+      const auto job = [](storage::store& s) { return s.schema_version(); };
+      co_await svc.query<int>(job);
     } catch (const std::exception&) {
       db_ok = false;
     }
@@ -287,7 +294,8 @@ struct admin_api {
   }
 };
 
-asio::awaitable<http_response> service::handle_http(http_request request) {
+asio::awaitable<http_response> service::handle_http(const http_request& request_in) {
+  http_request request = request_in;
   admin_api api{*this};
   const auto parts = split_path(request.path);
   if (request.path == "/healthz") co_return co_await api.health(false);
@@ -314,8 +322,10 @@ asio::awaitable<http_response> service::handle_http(http_request request) {
     if (parts.size() >= 3 && parts[1] == "broadcasts") {
       const auto id = parse_id(parts[2]);
       if (!id) co_return error_reply(400, "a broadcast id is a number, not '" + parts[2] + "'");
-      if (parts.size() == 3 && m == "GET")
-        co_return co_await api.broadcast_status(*id, request.query.count("by") ? request.query["by"] : "");
+      {
+        const std::string by = request.query.count("by") ? request.query["by"] : std::string{};
+        if (parts.size() == 3 && m == "GET") co_return co_await api.broadcast_status(*id, by);
+      }
       if (parts.size() == 4 && parts[3] == "cancel" && m == "POST") co_return co_await api.cancel(*id);
       if (parts.size() == 4 && parts[3] == "resend" && m == "POST") co_return co_await api.resend(*id, body);
     }

@@ -114,11 +114,11 @@ http::response<http::string_body> to_beast(const http_response& r, unsigned vers
   return res;
 }
 
-asio::awaitable<void> write_error(beast::tcp_stream& stream, http::status status, std::string text) {
+asio::awaitable<void> write_error(beast::tcp_stream& stream, http::status status, const char* text) {
   http::response<http::string_body> res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.keep_alive(false);
-  res.body() = R"({"error":")" + text + "\"}\n";
+  res.body() = std::string(R"({"error":")") + text + "\"}\n";
   res.prepare_payload();
   beast::error_code ec;
   co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -157,7 +157,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, s
     const bool keep_alive = req.keep_alive();
     http_response response;
     try {
-      response = co_await st->handler(to_request(req));
+      const http_request request = to_request(req);
+      response = co_await st->handler(request);
     } catch (const std::exception& e) {
       if (log) log->error("http handler failed target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
       response = http_response{500, "application/json", R"({"error":"internal error, see the daemon log"})" "\n", {}};

@@ -40,8 +40,9 @@ struct http_limits {
   bool operator==(const http_limits&) const = default;
 };
 
-/// The handler is called on the I/O thread, one request at a time per connection.
-using http_handler = std::function<boost::asio::awaitable<http_response>(http_request)>;
+/// The handler is called on the I/O thread, one request at a time per connection; the request
+/// outlives the handler's coroutine.
+using http_handler = std::function<boost::asio::awaitable<http_response>(const http_request&)>;
 
 class http_server {
  public:

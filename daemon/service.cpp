@@ -242,8 +242,8 @@ asio::awaitable<void> service::dispatch_loop() {
       const auto now = core::now();
       std::vector<storage::outbox_row> rows;
       try {
-        rows = co_await query<std::vector<storage::outbox_row>>(
-            [now, limit, normal_ok](storage::store& s) { return s.claim_due(now, limit, normal_ok); });
+        const auto job = [now, limit, normal_ok](storage::store& s) { return s.claim_due(now, limit, normal_ok); };
+        rows = co_await query<std::vector<storage::outbox_row>>(job);
       } catch (const std::exception& e) {
         dispatch_log_->error("claim failed error=\"{}\"", e.what());
       }
@@ -274,13 +274,14 @@ asio::awaitable<void> service::scheduler_loop() {
     const auto now = core::now();
     std::size_t inserted = 0;
     try {
-      inserted = co_await query<std::size_t>([now](storage::store& s) {
+      const auto job = [now](storage::store& s) {
         s.expire_due(now);
         std::size_t n = 0;
         for (const auto& b : s.due_broadcasts(now)) n += s.expand_broadcast(b.id, expand_batch);
         s.finish_broadcasts();
         return n;
-      });
+      };
+      inserted = co_await query<std::size_t>(job);
     } catch (const std::exception& e) {
       log_->error("scheduler step failed error=\"{}\"", e.what());
     }
@@ -489,7 +490,8 @@ asio::awaitable<void> service::shutdown_sequence() {
   for (auto& slot : channels_) slot->link->stop();
   signals_.cancel();
   // Let the writer finish what the results above posted before the I/O loop ends.
-  co_await query<bool>([](storage::store&) { return true; });
+  const auto barrier = [](storage::store&) { return true; };
+  co_await query<bool>(barrier);
   io_.stop();
 }
 

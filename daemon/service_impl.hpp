@@ -42,6 +42,9 @@ struct channel_slot {
   std::uint64_t submitted = 0, failed = 0;
 };
 
+template <typename R>
+struct query_initiation;
+
 class service final : public channel::events {
  public:
   service(const serve_options& options, config::village_config config);
@@ -55,13 +58,16 @@ class service final : public channel::events {
   void on_link_state(const std::string& channel, bool up, const std::string& reason) override;
 
   /// Runs fn(store&) on the writer thread; resumes the caller on the I/O thread with its result.
-  template <typename R>
-  asio::awaitable<R> query(std::function<R(storage::store&)> fn);
+  /// Callers pass a named lambda, never a temporary (see the note at the definition).
+  template <typename R, typename Fn>
+  asio::awaitable<R> query(const Fn& fn);
   /// Fire-and-forget state change; `after` runs on the I/O thread once it is committed.
   void change(std::function<void(storage::store&)> fn, std::function<void(std::exception_ptr)> after = {});
 
  private:
   friend struct admin_api;
+  template <typename R>
+  friend struct query_initiation;
   void build_channels();
   void start();
   void begin_shutdown();
@@ -69,7 +75,7 @@ class service final : public channel::events {
   asio::awaitable<void> scheduler_loop();
   asio::awaitable<void> run_channel(channel_slot* slot);
   asio::awaitable<void> shutdown_sequence();
-  asio::awaitable<http_response> handle_http(http_request request);
+  asio::awaitable<http_response> handle_http(const http_request& request);
   void wake_dispatcher();
   void wake_scheduler();
   void pump(channel_slot& slot);
@@ -113,23 +119,30 @@ class service final : public channel::events {
   int exit_code_ = 0;
 };
 
+/// Completes the awaiting coroutine on the I/O thread with the job's result or exception.
 template <typename R>
-asio::awaitable<R> service::query(std::function<R(storage::store&)> fn) {
-  auto result = std::make_shared<std::optional<R>>();
-  auto error = std::make_shared<std::exception_ptr>();
-  auto* self = this;
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [self, fn, result, error](auto handler) {
-        auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-        self->writer_->post([fn, result](storage::store& s) { result->emplace(fn(s)); },
-                            [self, shared_handler, error](std::exception_ptr e) {
-                              *error = e;
-                              asio::post(self->io_, [shared_handler]() { (*shared_handler)(); });
-                            });
-      },
-      asio::use_awaitable);
-  if (*error) std::rethrow_exception(*error);
-  co_return std::move(**result);
+struct query_initiation {
+  service* self;
+  std::function<R(storage::store&)> fn;
+  template <typename Handler>
+  void operator()(Handler handler) const {
+    auto shared_handler = std::make_shared<Handler>(std::move(handler));
+    auto result = std::make_shared<R>();
+    auto* svc = self;
+    self->writer_->post([f = fn, result](storage::store& s) { *result = f(s); },
+                        [svc, shared_handler, result](std::exception_ptr e) {
+                          asio::post(svc->io_, [shared_handler, result, e]() { (*shared_handler)(e, std::move(*result)); });
+                        });
+  }
+};
+
+// g++ 12 trap (verified here): a temporary with a non-trivial destructor inside a co_await
+// expression -- a lambda with captured strings, a by-value std::string argument -- is destroyed
+// twice. So query() is not a coroutine, takes the job by reference, and callers name their lambdas.
+template <typename R, typename Fn>
+asio::awaitable<R> service::query(const Fn& fn) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, R)>(
+      query_initiation<R>{this, std::function<R(storage::store&)>(fn)}, asio::use_awaitable);
 }
 
 }  // namespace kentongan::daemon
