@@ -138,6 +138,9 @@ CREATE INDEX outbox_due ON outbox(priority DESC, id) WHERE state = 0;
 CREATE INDEX outbox_broadcast ON outbox(broadcast_id, state, subscriber_id);
 -- Rows are flagged in doubt only by a crash recovery: the partial index costs nothing while expanding.
 CREATE INDEX outbox_in_doubt ON outbox(broadcast_id) WHERE in_doubt = 1;
+-- Replies sent to a number recently (auto-reply cap, issue 5); broadcast rows are not in it, so it costs the
+-- expansion nothing.
+CREATE INDEX outbox_direct ON outbox(phone, created_at) WHERE broadcast_id IS NULL;
 -- Delivery reports find their row by provider id.
 CREATE INDEX outbox_provider ON outbox(channel, provider_id) WHERE provider_id IS NOT NULL;
 -- expire_due.
@@ -151,9 +154,13 @@ CREATE TABLE inbox (
   text TEXT NOT NULL,
   received_at INTEGER NOT NULL,
   stored_at INTEGER NOT NULL,
+  handled_at INTEGER,
+  outcome TEXT NOT NULL DEFAULT '',
   UNIQUE (channel, provider_id)
 );
 CREATE INDEX inbox_phone ON inbox(phone, received_at);
+-- Stored but not yet routed (the daemon died in between): re-routed at start-up.
+CREATE INDEX inbox_unhandled ON inbox(id) WHERE handled_at IS NULL;
 
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,

@@ -1137,6 +1137,54 @@ std::optional<std::int64_t> store::store_inbound(const std::string& channel, con
   return db_->getLastInsertRowid();
 }
 
+void store::mark_inbound_handled(std::int64_t id, const std::string& outcome) {
+  use q(stmt("UPDATE inbox SET handled_at = :t, outcome = :o WHERE id = :id"));
+  q->bind(":t", now_ms());
+  q->bind(":o", outcome);
+  q->bind(":id", id);
+  q->exec();
+}
+
+std::vector<inbound_row> store::unhandled_inbound(std::size_t limit) const {
+  std::vector<inbound_row> out;
+  use q(stmt("SELECT id, channel, COALESCE(provider_id, ''), phone, text, received_at FROM inbox "
+             "WHERE handled_at IS NULL ORDER BY id LIMIT :l"));
+  q->bind(":l", static_cast<std::int64_t>(limit));
+  while (q->executeStep())
+    out.push_back({q->getColumn(0).getInt64(), q->getColumn(1).getString(), q->getColumn(2).getString(),
+                   q->getColumn(3).getString(), q->getColumn(4).getString(),
+                   core::from_millis(q->getColumn(5).getInt64())});
+  return out;
+}
+
+std::int64_t store::inbound_count(const std::string& phone, core::time_point since) const {
+  use q(stmt("SELECT count(*) FROM inbox WHERE phone = :p AND received_at >= :s"));
+  q->bind(":p", phone);
+  q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
+std::optional<std::int64_t> store::find_repeat(const std::string& phone, const std::string& text,
+                                               core::time_point since, std::int64_t before_id) const {
+  use q(stmt("SELECT id FROM inbox WHERE phone = :p AND received_at >= :s AND text = :x AND id < :b "
+             "ORDER BY id DESC LIMIT 1"));
+  q->bind(":p", phone);
+  q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
+  q->bind(":x", text);
+  q->bind(":b", before_id);
+  if (!q->executeStep()) return std::nullopt;
+  return q->getColumn(0).getInt64();
+}
+
+std::int64_t store::direct_count(const std::string& phone, core::time_point since) const {
+  use q(stmt("SELECT count(*) FROM outbox WHERE phone = :p AND broadcast_id IS NULL AND created_at >= :s"));
+  q->bind(":p", phone);
+  q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
 std::int64_t store::log_event(std::string_view kind, std::string_view subject, std::string_view detail) {
   use q(stmt("INSERT INTO events (at, kind, subject, detail) VALUES (:t, :k, :s, :d)"));
   q->bind(":t", now_ms());

@@ -99,6 +99,12 @@ struct delivery_row {
   std::optional<core::time_point> submitted_at, finished_at;
 };
 
+struct inbound_row {
+  std::int64_t id = 0;
+  std::string channel, provider_id, phone, text;
+  core::time_point received_at{};
+};
+
 // ---- aspirations (issue 5) ----
 
 /// Ticket text: prefix and the sequence number with at least four digits ("A0123", "A12345").
@@ -219,6 +225,17 @@ class store {  // one instance per thread; not thread-safe
   std::optional<std::int64_t> store_inbound(const std::string& channel, const std::string& provider_id,
                                             const std::string& from, const std::string& text,
                                             core::time_point received_at);
+  /// Routing done (or deliberately not done: outcome "flood", "duplicate"); until then the row is unhandled.
+  void mark_inbound_handled(std::int64_t id, const std::string& outcome);
+  /// Stored but never marked handled (the daemon died in between), oldest first.
+  std::vector<inbound_row> unhandled_inbound(std::size_t limit) const;
+  /// Messages from `phone` received at or after `since` (flood control).
+  std::int64_t inbound_count(const std::string& phone, core::time_point since) const;
+  /// An earlier message (id < before_id) with the same sender and text received at or after `since`.
+  std::optional<std::int64_t> find_repeat(const std::string& phone, const std::string& text, core::time_point since,
+                                          std::int64_t before_id) const;
+  /// Direct (non-broadcast) messages queued to `phone` at or after `since` (auto-reply cap).
+  std::int64_t direct_count(const std::string& phone, core::time_point since) const;
   std::int64_t log_event(std::string_view kind, std::string_view subject, std::string_view detail);
 
   // ---- aspirations (issue 5) ----

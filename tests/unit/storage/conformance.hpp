@@ -456,6 +456,26 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
       CHECK(db->store_inbound(r.channel, r.provider_id, "+6281200000001", "LAPOR jalan rusak", t).has_value() ==
             r.stored);
     }
+    // Flood control, repeats within a window, and re-routing what a crash left unhandled.
+    CHECK(db->inbound_count("+6281200000001", t) == 5);
+    CHECK(db->inbound_count("+6281200000001", t + 1s) == 0);
+    CHECK(db->inbound_count("+6281200000002", t) == 0);
+    const auto later = db->store_inbound("sim", "m9", "+6281200000001", "LAPOR jalan rusak", t + 10s);
+    REQUIRE(later);
+    CHECK(db->find_repeat("+6281200000001", "LAPOR jalan rusak", t, *later).has_value());
+    CHECK_FALSE(db->find_repeat("+6281200000001", "LAPOR jalan rusak", t + 5s, *later).has_value());
+    CHECK_FALSE(db->find_repeat("+6281200000001", "INFO HARGA", t, *later).has_value());
+    const auto pending = db->unhandled_inbound(100);
+    REQUIRE(pending.size() == 6);
+    CHECK(pending[0].provider_id == "m1");
+    CHECK(pending[4].provider_id.empty());
+    for (const auto& r : pending) db->mark_inbound_handled(r.id, "aspiration");
+    CHECK(db->unhandled_inbound(100).empty());
+    // Auto-reply cap counts direct messages only.
+    db->enqueue_direct("+6281200000001", "Terima kasih", core::priority::normal, "");
+    db->enqueue_direct("+6281200000001", "Terima kasih", core::priority::normal, "");
+    CHECK(db->direct_count("+6281200000001", t) == 2);
+    CHECK(db->direct_count("+6281200000001", t + 1h) == 0);
   }
 
   SUBCASE("forget erases a number and its texts, keeps anonymous counts") {
@@ -583,6 +603,16 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
     CHECK_FALSE(db->store_inbound("sim", "0-0", "+6281200000001", "halo", core::now()).has_value());
     CHECK(db->store_inbound("sim", "0-99", "+6281200000001", "halo", core::now()).has_value());
     CHECK_THROWS_AS(w->post([](store&) {}), storage_error);
+  }
+
+  SUBCASE("the writer never puts more than max_batch jobs in one commit") {
+    auto w = factory.open_writer(16);
+    std::atomic<int> done{0};
+    for (int i = 0; i < 200; ++i)
+      w->post([i](store& s) { s.log_event("test", "", std::to_string(i)); }, [&](std::exception_ptr) { ++done; });
+    w->stop();
+    CHECK(done == 200);
+    CHECK(w->commits() >= 200 / 16);
   }
 
   SUBCASE("writer completions run after the commit is durable") {
