@@ -1,13 +1,284 @@
 // What an inbound message does. Runs on the storage writer thread, inside the transaction that
-// stored the message, so that a message and its effects are durable together or not at all.
+// stored the message, so that a message and its effects (aspiration, subscription, replies) are
+// durable together or not at all, and the provider is acknowledged only after both.
+#include "daemon/inbound.hpp"
+
+#include <algorithm>
+
+#include "daemon/logging.hpp"
 #include "daemon/service_impl.hpp"
+#include "intake/command.hpp"
+#include "intake/reply.hpp"
+#include "intake/text.hpp"
+#include "intake/ticket.hpp"
 
 namespace kentongan::daemon {
 
+intake::settings intake_settings_from(const config::village_config& cfg) {
+  intake::overrides o;
+  o.keywords = cfg.keywords;
+  o.replies = cfg.replies;
+  for (const auto& t : cfg.tags) o.tags.emplace_back(t.tag, t.words);
+  auto merged = intake::merge(intake::default_settings(), o);
+  if (!merged.errors.empty()) {
+    std::string msg = "the config's keywords/replies/tags were refused:";
+    for (const auto& e : merged.errors) msg += "\n  " + e;
+    throw std::runtime_error(msg);
+  }
+  auto s = std::move(merged.value);
+  s.ticket_prefix = cfg.ticket_prefix;
+  s.unmatched = cfg.unmatched == "help" ? intake::unmatched_policy::help : intake::unmatched_policy::aspiration;
+  s.flood.messages_per_minute = static_cast<std::uint32_t>(std::max(1, cfg.limits.inbound_per_minute));
+  s.flood.replies_per_hour = static_cast<std::uint32_t>(std::max(1, cfg.limits.auto_replies_per_hour));
+  return s;
+}
+
+intake_state::intake_state(const config::village_config& cfg)
+    : settings(intake_settings_from(cfg)), tagger(settings.tags), flood(settings.flood), config(cfg) {}
+
+namespace {
+
+using vars = std::map<std::string, std::string>;
+
+/// One inbound message being handled: the sender, what they may do, and the replies to queue.
+struct conversation {
+  storage::store& store;
+  intake_state& state;
+  const std::string& channel;
+  const std::string& phone;
+  std::shared_ptr<spdlog::logger> log;
+  const core::officer* officer = nullptr;
+  bool replies_allowed = true;
+
+  std::string render(std::string_view id, const vars& v = {}) const { return intake::render(state.settings, id, v); }
+
+  void reply(std::string_view id, const vars& v = {}) {
+    if (!replies_allowed) return;
+    if (!state.flood.allow_reply(phone, std::chrono::steady_clock::now())) {
+      // Two auto-responders must never loop: past the hourly cap the sender gets silence.
+      store.log_event("reply_suppressed", phone, std::string(id));
+      return;
+    }
+    // Replies go back on the channel the person used; urgent, because they are awake now.
+    store.enqueue_direct(phone, render(id, v), core::priority::urgent, channel);
+  }
+
+  void send_to(const std::string& to, std::string_view id, const vars& v) {
+    store.enqueue_direct(to, render(id, v), core::priority::urgent, "");
+  }
+
+  const core::group* find_group(const std::string& typed) const {
+    for (const auto& g : state.config.groups)
+      if (g.id == typed || intake::slug(g.name) == typed || intake::slug(g.id) == typed) return &g;
+    return nullptr;
+  }
+
+  std::string group_list(bool only_self_subscribe) const {
+    std::string out;
+    for (const auto& g : state.config.groups)
+      if (!only_self_subscribe || g.self_subscribe) out += (out.empty() ? "" : ", ") + g.id;
+    return out.empty() ? "-" : out;
+  }
+
+  std::string ticket(std::int64_t n) const { return intake::format_ticket(state.settings.ticket_prefix, n); }
+
+  void new_aspiration(const std::string& text, std::string_view kind, bool hoax) {
+    storage::aspiration_spec spec;
+    spec.prefix = state.settings.ticket_prefix;
+    spec.kind = std::string(kind);
+    spec.phone = phone;
+    if (auto sub = store.get_subscriber(phone)) spec.name = sub->name;
+    spec.text = text;
+    spec.channel = channel;
+    spec.tags = state.tagger(text);
+    if (hoax) {
+      std::erase(spec.tags, std::string("lainnya"));
+      spec.tags.insert(spec.tags.begin(), "hoaks");
+    }
+    spec.received_at = core::now();
+    const auto t = store.create_aspiration(spec);
+    std::string tags;
+    for (const auto& tg : spec.tags) tags += (tags.empty() ? "" : ", ") + tg;
+    log->info("aspiration created ticket={} kind={} tags=\"{}\" from={}", t, spec.kind, tags, log_phone(phone));
+    reply(hoax ? intake::reply_id::ack_hoax : intake::reply_id::ack_aspiration, {{"ticket", t}, {"kind", spec.kind}});
+    // New aspirations go to the officers who handle their tags ("*" handles all).
+    for (const auto& o : state.config.officers) {
+      const bool handles = std::any_of(o.tags.begin(), o.tags.end(), [&](const std::string& ot) {
+        return ot == "*" || std::find(spec.tags.begin(), spec.tags.end(), ot) != spec.tags.end();
+      });
+      if (handles && o.phone != phone) send_to(o.phone, intake::reply_id::officer_forward, {{"ticket", t}, {"tags", tags}, {"text", text}});
+    }
+  }
+
+  void operator()(const intake::subscribe& c) {
+    const auto* g = find_group(c.group);
+    if (!g) return reply(intake::reply_id::unknown_group, {{"group", c.group}, {"groups", group_list(true)}});
+    if (!g->self_subscribe) return reply(intake::reply_id::subscribe_closed, {{"group", g->id}});
+    store.subscribe(phone, g->id, core::consent_source::sms);
+    log->info("subscribed by sms group={} phone={}", g->id, log_phone(phone));
+    reply(intake::reply_id::subscribed, {{"group", g->id}});
+  }
+
+  void operator()(const intake::unsubscribe& c) {
+    const core::group* g = c.group ? find_group(*c.group) : nullptr;
+    // Opt-out is absolute: a group we cannot recognise means everything.
+    const auto cancelled = store.opt_out(phone, g ? std::optional<std::string>(g->id) : std::nullopt);
+    log->info("opted out group={} cancelled={} phone={}", g ? g->id : "*", cancelled, log_phone(phone));
+    if (g)
+      reply(intake::reply_id::unsubscribed, {{"group", g->id}});
+    else
+      reply(intake::reply_id::unsubscribed_all);
+  }
+
+  void operator()(const intake::aspiration& c) { new_aspiration(c.text, intake::to_string(c.kind), false); }
+  void operator()(const intake::hoax& c) { new_aspiration(c.text, "aspirasi", true); }
+
+  void operator()(const intake::check& c) {
+    std::optional<storage::aspiration_row> a;
+    if (c.ticket) {
+      a = store.find_aspiration(ticket(*c.ticket));
+    } else if (c.argument.empty()) {
+      storage::aspiration_filter f;
+      for (auto& row : store.list_aspirations(f))
+        if (row.phone == phone) a = row;  // the latest of their own
+      if (!a) return reply(intake::reply_id::no_aspirations);
+    }
+    // A ticket is private to the person who sent it (and to officers).
+    if (!a || (a->phone != phone && !officer))
+      return reply(intake::reply_id::ticket_not_found, {{"ticket", c.ticket ? ticket(*c.ticket) : c.argument}});
+    if (a->last_answer.empty())
+      return reply(intake::reply_id::status, {{"ticket", a->ticket}, {"status", a->status}, {"kind", a->kind}});
+    std::string answered_by = "petugas";
+    for (const auto& ev : store.aspiration_history(a->ticket))
+      if (ev.action == "answer") answered_by = ev.actor;
+    reply(intake::reply_id::status_answered,
+          {{"ticket", a->ticket}, {"status", a->status}, {"kind", a->kind}, {"name", answered_by}, {"answer", a->last_answer}});
+  }
+
+  void operator()(const intake::info& c) {
+    std::string topics;
+    for (const auto& p : state.config.info) topics += (topics.empty() ? "" : ", ") + p.topic;
+    if (c.topic.empty()) return reply(intake::reply_id::info_index, {{"topics", topics}});
+    for (const auto& p : state.config.info)
+      if (intake::fold_case(p.topic) == c.topic) {
+        if (!replies_allowed || !state.flood.allow_reply(phone, std::chrono::steady_clock::now())) return;
+        store.enqueue_direct(phone, p.text, core::priority::urgent, channel);
+        return;
+      }
+    reply(intake::reply_id::info_unknown, {{"topic", c.topic}, {"topics", topics}});
+  }
+
+  void operator()(const intake::relay& c) {
+    const auto* g = find_group(c.group);
+    if (!g) return reply(intake::reply_id::unknown_group, {{"group", c.group}, {"groups", group_list(false)}});
+    if (g->relay == core::relay_policy::off) return reply(intake::reply_id::relay_closed, {{"group", g->id}});
+    const auto sub = store.get_subscriber(phone);
+    const bool member = sub && std::find(sub->groups.begin(), sub->groups.end(), g->id) != sub->groups.end();
+    if (!member && !officer) return reply(intake::reply_id::relay_not_member, {{"group", g->id}});
+    const std::string name = sub && !sub->name.empty() ? sub->name : core::mask_phone(phone);
+    storage::broadcast_spec spec;
+    spec.text = name + ": " + c.text;
+    spec.groups = {g->id};
+    spec.created_by = "relay:" + phone;
+    if (g->relay == core::relay_policy::moderated && !officer) {
+      // Held until a moderator approves: scheduled far in the future, released by SETUJU.
+      spec.send_at = core::from_millis(253402300799000LL);  // 9999-12-31
+      const auto id = store.create_broadcast(spec);
+      reply(intake::reply_id::relay_pending, {{"group", g->id}, {"id", std::to_string(id)}});
+      for (const auto& o : state.config.officers)
+        if (std::find(o.groups.begin(), o.groups.end(), g->id) != o.groups.end() ||
+            std::find(o.tags.begin(), o.tags.end(), "*") != o.tags.end())
+          send_to(o.phone, intake::reply_id::moderation_request,
+                  {{"id", std::to_string(id)}, {"name", name}, {"group", g->id}, {"text", c.text}});
+      return;
+    }
+    const auto id = store.create_broadcast(spec);
+    log->info("relay posted group={} broadcast={} from={}", g->id, id, log_phone(phone));
+    reply(intake::reply_id::relay_sent, {{"group", g->id}});
+  }
+
+  void operator()(const intake::help&) {
+    reply(officer ? intake::reply_id::officer_help : intake::reply_id::help, {{"prefix", state.settings.ticket_prefix}});
+  }
+
+  std::optional<storage::aspiration_row> officer_ticket(std::int64_t n) {
+    auto a = store.find_aspiration(ticket(n));
+    if (!a) reply(intake::reply_id::officer_ticket_not_found, {{"ticket", ticket(n)}});
+    else if (a->status == storage::status_done || a->status == storage::status_rejected) {
+      reply(intake::reply_id::officer_ticket_final, {{"ticket", a->ticket}, {"status", a->status}});
+      return std::nullopt;
+    }
+    return a;
+  }
+
+  void operator()(const intake::officer_reply& c) {
+    auto a = officer_ticket(c.ticket);
+    if (!a) return;
+    store.add_answer(a->ticket, officer->name, c.text);
+    const auto now_status = store.find_aspiration(a->ticket)->status;
+    send_to(a->phone, intake::reply_id::answer, {{"ticket", a->ticket}, {"name", officer->name}, {"answer", c.text}, {"status", now_status}});
+    reply(intake::reply_id::officer_reply_sent, {{"ticket", a->ticket}, {"status", now_status}});
+  }
+
+  void operator()(const intake::officer_close& c) {
+    auto a = officer_ticket(c.ticket);
+    if (!a) return;
+    store.set_status(a->ticket, storage::status_done, officer->name, c.text);
+    if (!c.text.empty()) store.add_answer(a->ticket, officer->name, c.text);
+    store.set_status(a->ticket, storage::status_done, officer->name, "");
+    send_to(a->phone, intake::reply_id::status_changed,
+            {{"ticket", a->ticket}, {"status", std::string(storage::status_done)}, {"name", officer->name}, {"answer", c.text}});
+    reply(intake::reply_id::officer_closed, {{"ticket", a->ticket}, {"status", std::string(storage::status_done)}});
+  }
+
+  void operator()(const intake::officer_approve& c) {
+    std::int64_t id = 0;
+    for (char ch : c.id) id = ch >= '0' && ch <= '9' ? id * 10 + (ch - '0') : id;
+    const auto b = store.get_broadcast(id);
+    const bool pending = b && b->state == "scheduled" && b->spec.created_by.rfind("relay:", 0) == 0 && b->spec.send_at &&
+                         *b->spec.send_at > core::now() + std::chrono::hours{24 * 365};
+    if (!pending) return reply(intake::reply_id::approve_not_found, {{"id", c.id}});
+    auto spec = b->spec;
+    spec.send_at.reset();
+    spec.created_by += " approved-by:" + officer->phone;
+    store.cancel_broadcast(id);
+    store.create_broadcast(spec);
+    const std::string group = spec.groups.empty() ? "" : spec.groups.front();
+    reply(intake::reply_id::approved, {{"id", c.id}, {"group", group}});
+  }
+
+  void operator()(const intake::incomplete& c) { reply(intake::reply_id::usage(c.which), {{"prefix", state.settings.ticket_prefix}}); }
+
+  void operator()(const intake::unmatched& c) {
+    const auto resolved = intake::resolve_unmatched(c, state.settings);
+    if (std::holds_alternative<intake::unmatched>(resolved)) return operator()(intake::help{});
+    std::visit(*this, resolved);
+  }
+};
+
+}  // namespace
+
 void service::handle_inbound_locked(storage::store& s, const std::string& channel_name, const channel::inbound& message,
                                     std::int64_t inbox_id) {
-  s.log_event("inbound", channel_name, std::to_string(inbox_id));
-  (void)message;
+  auto& st = *intake_;
+  const std::string& phone = message.from;
+  conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_};
+  for (const auto& o : st.config.officers)
+    if (o.phone == phone) conv.officer = &o;
+  if (!st.flood.accept_message(phone, std::chrono::steady_clock::now())) {
+    // Stored (above) and marked, but not answered: a flood must not turn into a flood of replies.
+    s.log_event("flood", phone, std::to_string(inbox_id));
+    return;
+  }
+  const auto cmd = intake::parse(message.text, st.settings,
+                                 conv.officer ? intake::sender_role::officer : intake::sender_role::resident);
+  std::visit(conv, cmd);
+}
+
+void service::reload_intake() {
+  auto next = std::make_shared<intake_state>(config_);
+  auto* self = this;
+  change([self, next](storage::store&) { self->intake_ = std::make_unique<intake_state>(std::move(*next)); });
 }
 
 }  // namespace kentongan::daemon

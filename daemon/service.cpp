@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "daemon/inbound.hpp"
 #include "daemon/service_impl.hpp"
 #include "protocol/sim/sim_channel.hpp"
 
@@ -97,6 +98,7 @@ service::service(const serve_options& options, config::village_config config)
   quiet_start_ = parse_clock_time(config_.limits.quiet_hours_start).value_or(0);
   quiet_end_ = parse_clock_time(config_.limits.quiet_hours_end).value_or(0);
   admin_token_ = load_or_create_token(state_dir_ / "admin.token");
+  intake_ = std::make_unique<intake_state>(config_);
   writer_ = std::make_unique<storage::writer>(db_file_);
 }
 
@@ -455,6 +457,13 @@ void service::reload() {
   config_.tags = cfg.tags;
   config_.info = cfg.info;
   config_.limits = cfg.limits;
+  config_.unmatched = cfg.unmatched;
+  config_.ticket_prefix = cfg.ticket_prefix;
+  try {
+    reload_intake();
+  } catch (const std::exception& e) {
+    log_->error("reload kept the previous keywords and replies: {}", e.what());
+  }
 }
 
 void service::begin_shutdown() {

@@ -86,6 +86,8 @@ class service final : public channel::events {
   std::vector<channel_choice_input> channel_view() const;
   bool normal_allowed_now() const;
   void reload();
+  /// Rebuilds the intake settings from config_ and swaps them in on the writer thread.
+  void reload_intake();
   /// Writer thread only: what an inbound message does (keywords, aspirations, replies), in the
   /// same transaction that stored it. Defined in inbound.cpp.
   void handle_inbound_locked(storage::store& s, const std::string& channel, const channel::inbound& message,
@@ -117,6 +119,8 @@ class service final : public channel::events {
   std::shared_ptr<spdlog::logger> dispatch_log_;
   std::int64_t in_doubt_recovered_ = 0;
   int exit_code_ = 0;
+  /// Touched only inside writer jobs (the storage thread): intake settings and flood control.
+  std::unique_ptr<struct intake_state> intake_;
 };
 
 /// Completes the awaiting coroutine on the I/O thread with the job's result or exception.

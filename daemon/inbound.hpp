@@ -1,0 +1,28 @@
+#pragma once
+/// Private to daemon/: the intake state that lives on the storage writer thread.
+
+#include <memory>
+
+#include "config/config.hpp"
+#include "intake/rate_limiter.hpp"
+#include "intake/settings.hpp"
+#include "intake/tagging.hpp"
+
+namespace kentongan::daemon {
+
+/// Everything the intake router needs, touched only inside writer jobs. Rebuilt whole on a
+/// reload and swapped in by a writer job, so a message is handled under one consistent config.
+struct intake_state {
+  intake::settings settings;
+  intake::tagger tagger;
+  intake::flood_control flood;
+  config::village_config config;  ///< groups, officers, info pages as of the last (re)load
+
+  explicit intake_state(const config::village_config& cfg);
+};
+
+/// Builds the intake settings from the config; throws std::runtime_error listing every override
+/// the intake rejected (an unknown reply variable, an unknown keyword).
+intake::settings intake_settings_from(const config::village_config& cfg);
+
+}  // namespace kentongan::daemon
