@@ -201,8 +201,9 @@ const std::vector<std::string> officer_keys{"phone", "name", "role", "tags", "gr
 const std::vector<std::string> limits_keys{"inbound_per_minute", "auto_replies_per_hour", "quiet_hours_start",
                                            "quiet_hours_end",    "retry_base_s",          "retry_max_s",
                                            "dedupe_window_s"};
-const std::vector<std::string> commands{"DAFTAR",  "BERHENTI", "ASPIRASI", "CEK",     "INFO",  "HOAKS",
-                                        "KIRIM",   "BANTUAN",  "BALAS",    "SELESAI", "SETUJU"};
+// The commands intake/ knows (intake/settings.cpp keyword_specs), by their Indonesian names.
+const std::vector<std::string> commands{"DAFTAR", "BERHENTI", "ASPIRASI", "LAPOR",   "TANYA",  "CEK",   "INFO",
+                                        "HOAKS",  "KIRIM",    "BANTUAN",  "BALAS",   "SELESAI", "SETUJU"};
 
 // Secrets live in files readable only by the service (DESIGN.md "Secrets never appear in logs").
 const std::vector<std::string> secret_keys{"password", "token", "app_secret", "verify_token", "secret",
@@ -727,56 +728,46 @@ class loader {
     }
   }
 
+  // Only what the admin writes: intake/ merges it over its own default words (with typo forms)
+  // and reports a word shared with a default of another command.
   void keywords(const node& n) {
-    cfg_.keywords = default_keywords();
-    std::map<std::string, std::vector<node>> configured;  // command → where each word was written
-    if (n && expect_object(n)) {
-      for (const auto& [key, _] : n->items()) {
-        const node k = n.member(key);
-        const std::string command = upper(key);
-        if (std::find(commands.begin(), commands.end(), command) == commands.end()) {
-          add(key_at(k), prefixed(n, "unknown command " + q(key) + hint(command, commands)));
-          continue;
-        }
-        std::vector<std::string> words;
-        std::vector<node> at;
-        auto take = [&](const node& w) {
-          std::string s;
-          read(w, s);
-          if (!w->is_string()) return;
-          s = upper(trim(s));
-          if (!is_word(s)) {
-            fail(w, "a keyword is one word of letters or digits, found " + describe(*w));
-            return;
-          }
-          if (std::find(words.begin(), words.end(), s) != words.end()) return;
-          words.push_back(s);
-          at.push_back(w);
-        };
-        if (k->is_string()) {
-          take(k);
-        } else if (expect(k, json::value_t::array, "a word or an array of words")) {
-          for (std::size_t i = 0; i < k->size(); ++i) take(k.element(i));
-        }
-        if (k->is_array() && k->empty()) fail(k, "needs at least one word");
-        if (words.empty()) continue;
-        cfg_.keywords[command] = words;
-        configured[command] = at;
+    if (!n || !expect_object(n)) return;
+    std::map<std::string, std::string> owner;  // word → command, among the configured ones
+    for (const auto& key : keys_in_file_order(n)) {
+      const node k = n.member(key);
+      const std::string command = upper(key);
+      if (std::find(commands.begin(), commands.end(), command) == commands.end()) {
+        add(key_at(k), prefixed(n, "unknown command " + q(key) + hint(command, commands)));
+        continue;
       }
-    }
-    // One word, one meaning: report a clash where the admin wrote the word.
-    std::map<std::string, std::string> owner;
-    for (const auto& [command, words] : cfg_.keywords) {
-      if (configured.count(command)) continue;
-      for (const auto& w : words) owner.emplace(w, command);
-    }
-    for (const auto& [command, at] : configured) {
-      const auto& words = cfg_.keywords[command];
-      for (std::size_t i = 0; i < words.size(); ++i) {
-        auto [it, fresh] = owner.emplace(words[i], command);
-        if (!fresh && it->second != command)
-          fail(at[i], fmt::format("{} already means {}", q(words[i]), it->second));
+      if (cfg_.keywords.count(command)) {
+        add(key_at(k), prefixed(n, "command " + q(command) + " is listed twice"));
+        continue;
       }
+      std::vector<std::string> words;
+      auto take = [&](const node& w) {
+        std::string word;
+        read(w, word);
+        if (!w->is_string()) return;
+        word = upper(trim(word));
+        if (!is_word(word)) {
+          fail(w, "a keyword is one word of letters or digits, found " + describe(*w));
+          return;
+        }
+        if (std::find(words.begin(), words.end(), word) != words.end()) return;
+        if (auto [it, fresh] = owner.emplace(word, command); !fresh) {
+          fail(w, fmt::format("{} already means {}", q(word), it->second));
+          return;
+        }
+        words.push_back(word);
+      };
+      if (k->is_string()) {
+        take(k);
+      } else if (expect(k, json::value_t::array, "a word or an array of words")) {
+        if (k->empty()) fail(k, "needs at least one word");
+        for (std::size_t i = 0; i < k->size(); ++i) take(k.element(i));
+      }
+      if (!words.empty()) cfg_.keywords[command] = std::move(words);
     }
   }
 
@@ -1120,20 +1111,6 @@ std::string format(const error& e) {
     if (e.column > 0) out += ":" + std::to_string(e.column);
   }
   return out + ": " + e.message;
-}
-
-std::map<std::string, std::vector<std::string>> default_keywords() {
-  return {{"DAFTAR", {"DAFTAR", "REG"}},
-          {"BERHENTI", {"BERHENTI", "STOP", "UNREG"}},
-          {"ASPIRASI", {"ASPIRASI", "LAPOR"}},
-          {"CEK", {"CEK"}},
-          {"INFO", {"INFO"}},
-          {"HOAKS", {"HOAKS"}},
-          {"KIRIM", {"KIRIM"}},
-          {"BANTUAN", {"BANTUAN", "HELP"}},
-          {"BALAS", {"BALAS"}},
-          {"SELESAI", {"SELESAI"}},
-          {"SETUJU", {"SETUJU"}}};
 }
 
 load_result load_text(std::string_view text, const fs::path& file) { return loader(text, file).run(); }

@@ -112,8 +112,9 @@ struct village_config {
   std::vector<core::group> groups;
   std::vector<core::subscriber> subscribers;  ///< inline and CSV, phones unique, groups checked
   std::vector<core::officer> officers;
-  /// command (DAFTAR, BERHENTI, ASPIRASI, CEK, INFO, HOAKS, KIRIM, BANTUAN, BALAS, SELESAI, SETUJU) →
-  /// every upper-case word that triggers it; defaults filled in, a configured list replaces them.
+  /// command (DAFTAR, BERHENTI, ASPIRASI, LAPOR, TANYA, CEK, INFO, HOAKS, KIRIM, BANTUAN, BALAS, SELESAI,
+  /// SETUJU) → upper-case words that trigger it. Only commands the config lists: each list replaces
+  /// intake/'s default words for that command; words are unique across the lists.
   std::map<std::string, std::vector<std::string>> keywords;
   std::map<std::string, std::string> replies;  ///< reply id → template text (overrides defaults)
   std::vector<tag_rule> tags;
@@ -133,9 +134,6 @@ load_result load(const std::filesystem::path& file);
 
 /// Same, from text already in memory; `file` names it in errors and anchors relative paths.
 load_result load_text(std::string_view text, const std::filesystem::path& file);
-
-/// The keyword table used when the config names none (DESIGN.md "Inbound keywords").
-std::map<std::string, std::vector<std::string>> default_keywords();
 
 /// One-screen summary for `kentongan check-config`: groups with member counts, subscribers by
 /// channel, officers, tags, info pages, channels.

@@ -7,10 +7,6 @@
 namespace kentongan::config {
 namespace {
 
-std::string plural(std::size_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-
 std::string describe_channel(const channel_settings& c) {
   std::string s = fmt::format("{} msg/s, window {}", c.tps, c.window);
   if (c.hourly_cap) s += fmt::format(", {}/hour", c.hourly_cap);
@@ -73,9 +69,15 @@ std::string summary(const village_config& c) {
   std::string topics;
   for (const auto& p : c.info) topics += (topics.empty() ? "" : ", ") + p.topic;
   line(fmt::format("info pages: {}{}", c.info.size(), topics.empty() ? "" : " — " + topics));
-  line(fmt::format("keywords: {}, unmatched text becomes {}, tickets {}-YYYY-NNNNNN",
-                   plural(c.keywords.size(), "command", "commands"), c.unmatched == "help" ? "the help text" : "an aspiration",
-                   c.ticket_prefix));
+  std::string words;
+  for (const auto& [command, list] : c.keywords) {
+    std::string joined;
+    for (const auto& w : list) joined += (joined.empty() ? "" : "/") + w;
+    words += fmt::format("{}{} = {}", words.empty() ? "" : "; ", command, joined);
+  }
+  line(fmt::format("keywords: {}", words.empty() ? "the defaults" : words + " (others: the defaults)"));
+  line(fmt::format("unmatched text becomes {}; tickets read {}-YYYY-NNNNNN",
+                   c.unmatched == "help" ? "the help text" : "an aspiration", c.ticket_prefix));
   return out;
 }
 
