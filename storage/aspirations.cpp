@@ -44,7 +44,7 @@ constexpr const char* aspiration_select =
     "SELECT a.id, a.prefix, a.kind, a.status, a.phone, a.name, a.text, a.channel, a.received_at, a.first_answer_at, "
     "a.closed_at, a.last_answer, a.inbox_id, "
     "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM aspiration_tags t WHERE t.aspiration_id = a.id "
-    "ORDER BY tag)) FROM aspirations a ";
+    "ORDER BY tag)), a.reminded_at FROM aspirations a ";
 
 aspiration_row read_aspiration(SQLite::Statement& q) {
   aspiration_row r;
@@ -61,6 +61,7 @@ aspiration_row read_aspiration(SQLite::Statement& q) {
   r.closed_at = detail::opt_time(q.getColumn(10));
   r.last_answer = q.getColumn(11).getString();
   r.inbox_id = detail::opt_int(q.getColumn(12));
+  r.reminded_at = detail::opt_time(q.getColumn(14));
   const auto tags = q.getColumn(13).getString();
   for (std::size_t start = 0; start < tags.size();) {
     const auto sep = tags.find('\x1f', start);
@@ -232,13 +233,47 @@ void store::export_aspirations(const aspiration_filter& f, const std::function<v
   use q(stmt(std::string(aspiration_select) +
              "WHERE (:s IS NULL OR a.status = :s) AND (:g IS NULL OR EXISTS (SELECT 1 FROM aspiration_tags t "
              "WHERE t.aspiration_id = a.id AND t.tag = :g)) AND (:since IS NULL OR a.received_at >= :since) AND "
-             "(:until IS NULL OR a.received_at < :until) ORDER BY a.received_at, a.id LIMIT :l"));
+             "(:until IS NULL OR a.received_at < :until) AND (:open = 0 OR a.status IN ('baru', 'diproses')) "
+             "ORDER BY a.received_at, a.id LIMIT :l"));
+  q->bind(":open", static_cast<int>(f.open_only));
   if (f.status) q->bind(":s", *f.status);
   if (f.tag) q->bind(":g", *f.tag);
   detail::bind_opt_time(*q, ":since", f.since);
   detail::bind_opt_time(*q, ":until", f.until);
   q->bind(":l", f.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(f.limit));
   while (q->executeStep()) row(read_aspiration(*q));
+}
+
+void store::mark_reminded(std::string_view ticket, core::time_point at) {
+  const auto id = aspiration_id(ticket);
+  if (!id) throw storage_error("no aspiration " + std::string(ticket));
+  use q(stmt("UPDATE aspirations SET reminded_at = :t WHERE id = :id"));
+  q->bind(":t", static_cast<std::int64_t>(core::to_millis(at)));
+  q->bind(":id", *id);
+  q->exec();
+}
+
+std::vector<tag_status_count> store::aspiration_counts(core::time_point since, core::time_point until) const {
+  std::vector<tag_status_count> out;
+  use q(stmt("SELECT COALESCE(t.tag, ''), a.status, count(*) FROM aspirations a LEFT JOIN aspiration_tags t ON "
+             "t.aspiration_id = a.id WHERE a.received_at >= :s AND a.received_at < :u GROUP BY 1, 2 ORDER BY 1, 2"));
+  q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
+  q->bind(":u", static_cast<std::int64_t>(core::to_millis(until)));
+  while (q->executeStep())
+    out.push_back({q->getColumn(0).getString(), q->getColumn(1).getString(), q->getColumn(2).getInt64()});
+  return out;
+}
+
+std::optional<std::chrono::milliseconds> store::median_first_answer(core::time_point since,
+                                                                    core::time_point until) const {
+  // The lower median: ordered delays, skip half. Streams, no list of delays in memory.
+  use q(stmt("WITH d(ms) AS (SELECT first_answer_at - received_at FROM aspirations WHERE received_at >= :s AND "
+             "received_at < :u AND first_answer_at IS NOT NULL) "
+             "SELECT ms FROM d ORDER BY ms LIMIT 1 OFFSET ((SELECT count(*) FROM d) - 1) / 2"));
+  q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
+  q->bind(":u", static_cast<std::int64_t>(core::to_millis(until)));
+  if (!q->executeStep()) return std::nullopt;
+  return std::chrono::milliseconds{q->getColumn(0).getInt64()};
 }
 
 }  // namespace kentongan::storage

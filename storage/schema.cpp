@@ -213,7 +213,31 @@ CREATE TABLE aspiration_history (
 CREATE INDEX aspiration_history_aspiration ON aspiration_history(aspiration_id, id);
 )sql";
 
-constexpr std::array<std::string_view, 2> all{v1, v2};
+// Issue 5: polls carried by a broadcast; one vote per person (the latest counts), and overdue reminders.
+constexpr std::string_view v3 = R"sql(
+CREATE TABLE polls (
+  broadcast_id INTEGER PRIMARY KEY REFERENCES broadcasts(id) ON DELETE CASCADE,
+  question TEXT NOT NULL,
+  until INTEGER NOT NULL
+);
+CREATE INDEX polls_until ON polls(until);
+CREATE TABLE poll_options (
+  broadcast_id INTEGER NOT NULL REFERENCES polls(broadcast_id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (broadcast_id, number)
+) WITHOUT ROWID;
+CREATE TABLE poll_votes (
+  broadcast_id INTEGER NOT NULL REFERENCES polls(broadcast_id) ON DELETE CASCADE,
+  phone TEXT NOT NULL,
+  subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+  option INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (broadcast_id, phone)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> all{v1, v2, v3};
 
 }  // namespace
 

@@ -176,7 +176,8 @@ void store::migrate() {
       db_->exec("COMMIT");
     } catch (const std::exception& e) {
       db_->exec("ROLLBACK");
-      throw storage_error(std::string("schema migration failed, database left unchanged: ") + e.what());
+      throw storage_error("schema migration " + std::to_string(schema_version() + 1) +
+                          " failed, database left at version " + std::to_string(schema_version()) + ": " + e.what());
     }
   }
 }
@@ -568,6 +569,8 @@ forget_report store::forget(const std::string& phone) {
   r.aspirations = run("UPDATE aspirations SET phone = '', name = '', text = '', last_answer = '', updated_at = :t "
                       "WHERE phone = :p");
   run("UPDATE events SET subject = '' WHERE subject = :p");
+  // Votes still count, under a number nobody has.
+  run("UPDATE poll_votes SET phone = 'forgotten-' || lower(hex(randomblob(8))), subscriber_id = NULL WHERE phone = :p");
   log_event("forget", "",
             "subscribers=" + std::to_string(r.subscribers) + " memberships=" + std::to_string(r.memberships) +
                 " opt_outs=" + std::to_string(r.opt_outs) + " outbox=" + std::to_string(r.outbox) +

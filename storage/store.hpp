@@ -4,6 +4,7 @@
 /// binds its values. A `store` is one connection: use one per thread, never share one.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -39,7 +40,7 @@ struct storage_error : std::runtime_error {
 };
 
 /// The schema version this build writes (`PRAGMA user_version`); a database above it is refused.
-inline constexpr int latest_schema_version = 2;
+inline constexpr int latest_schema_version = 3;
 
 struct sync_report {
   int added = 0, changed = 0, removed = 0, groups_added = 0, groups_changed = 0, groups_removed = 0, officers = 0;
@@ -133,7 +134,31 @@ struct aspiration_row {
   std::optional<core::time_point> first_answer_at, closed_at;
   std::string last_answer;
   std::optional<std::int64_t> inbox_id;
+  std::optional<core::time_point> reminded_at;  ///< last overdue reminder to the officers
 };
+
+/// Aspirations received in a period, per tag and status (`kentongan report`).
+struct tag_status_count {
+  std::string tag, status;
+  std::int64_t count = 0;
+  bool operator==(const tag_status_count&) const = default;
+};
+
+// ---- polls (issue 5) ----
+
+struct poll_spec {
+  std::string question;
+  std::vector<std::string> options;  ///< shown to residents as 1 .. n
+  core::time_point until{};          ///< votes received before this count
+  bool operator==(const poll_spec&) const = default;
+};
+struct poll_row {
+  std::int64_t broadcast_id = 0;
+  poll_spec spec;
+};
+/// Votes per option number, per value of a subscriber attribute ("" for everyone when no attribute is asked,
+/// or for voters without it).
+using poll_tally = std::map<std::string, std::map<int, std::int64_t>>;
 
 struct aspiration_event {
   core::time_point at{};
@@ -142,6 +167,7 @@ struct aspiration_event {
 
 struct aspiration_filter {
   std::optional<std::string> status, tag;
+  bool open_only = false;  ///< baru or diproses (overdue lists and reminders)
   std::optional<core::time_point> since, until;  ///< received_at in [since, until)
   std::size_t limit = 0;                         ///< 0 = no limit
 };
@@ -251,6 +277,27 @@ class store {  // one instance per thread; not thread-safe
   std::vector<aspiration_row> list_aspirations(const aspiration_filter&) const;  ///< oldest first
   /// Streams matching aspirations oldest first, one callback per row, constant memory.
   void export_aspirations(const aspiration_filter&, const std::function<void(const aspiration_row&)>& row) const;
+  void mark_reminded(std::string_view ticket, core::time_point at);
+  /// Received in [since, until), counted once per tag (an aspiration with two tags counts under both).
+  std::vector<tag_status_count> aspiration_counts(core::time_point since, core::time_point until) const;
+  /// Median of first_answer_at - received_at over aspirations received in [since, until) and answered.
+  std::optional<std::chrono::milliseconds> median_first_answer(core::time_point since, core::time_point until) const;
+  /// Broadcasts created in [since, until): how many, and their recipients' states summed.
+  std::pair<std::int64_t, state_counts> broadcast_summary(core::time_point since, core::time_point until) const;
+
+  // ---- polls (issue 5) ----
+  /// Attaches a poll to a broadcast (create both in one job). Throws storage_error for an unknown broadcast.
+  void create_poll(std::int64_t broadcast_id, const poll_spec&);
+  std::optional<poll_row> get_poll(std::int64_t broadcast_id) const;
+  /// The newest poll open at `now` whose broadcast has an outbox row for `phone`.
+  std::optional<poll_row> open_poll_for(const std::string& phone, core::time_point now) const;
+  /// One vote per person, the latest replaces the earlier; false (nothing stored) when `at` is past the deadline
+  /// or the option is not 1 .. n.
+  bool record_vote(std::int64_t broadcast_id, const std::string& phone, int option, core::time_point at);
+  poll_tally poll_results(std::int64_t broadcast_id, const std::string& by_attribute) const;
+  /// Moves a scheduled broadcast's send time (nullopt = now), e.g. a moderated relay post once approved.
+  /// False when the broadcast is not scheduled any more.
+  bool reschedule(std::int64_t id, std::optional<core::time_point> send_at);
 
  private:
   SQLite::Statement& stmt(const std::string& sql) const;  ///< cached, reset, bindings cleared

@@ -547,12 +547,13 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
     };
     for (const auto& q : std::vector<query>{
              {"everything, oldest first", {}, {"A0001", "A0002"}},
-             {"by status", {std::string("baru"), {}, {}, {}, 0}, {"A0002"}},
-             {"by tag", {{}, std::string("air"), {}, {}, 0}, {"A0001"}},
-             {"since", {{}, {}, t0 + 30min, {}, 0}, {"A0002"}},
-             {"until", {{}, {}, {}, t0 + 30min, 0}, {"A0001"}},
-             {"limit", {{}, {}, {}, {}, 1}, {"A0001"}},
-             {"nothing", {std::string("ditolak"), {}, {}, {}, 0}, {}},
+             {"by status", {std::string("baru"), {}, false, {}, {}, 0}, {"A0002"}},
+             {"by tag", {{}, std::string("air"), false, {}, {}, 0}, {"A0001"}},
+             {"open only", {{}, {}, true, {}, {}, 0}, {"A0002"}},
+             {"since", {{}, {}, false, t0 + 30min, {}, 0}, {"A0002"}},
+             {"until", {{}, {}, false, {}, t0 + 30min, 0}, {"A0001"}},
+             {"limit", {{}, {}, false, {}, {}, 1}, {"A0001"}},
+             {"nothing", {std::string("ditolak"), {}, false, {}, {}, 0}, {}},
          }) {
       CAPTURE(q.label);
       std::vector<std::string> got;
@@ -562,6 +563,78 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
     // Numbers are never reused, even for another prefix.
     CHECK(db->create_aspiration({"H", "aspirasi", "+6281200000001", "", "hoaks?", "sim", {"hoaks"}, {}, t0}) ==
           "H0003");
+
+    // Overdue reminders and the monthly report.
+    CHECK_FALSE(db->find_aspiration("A0002")->reminded_at.has_value());
+    db->mark_reminded("A0002", t0 + 72h);
+    CHECK(db->find_aspiration("A0002")->reminded_at == t0 + 72h);
+    const auto counts = db->aspiration_counts(t0, t0 + 2h);
+    CHECK(counts == std::vector<tag_status_count>{{"air", "selesai", 1},
+                                                  {"hoaks", "baru", 1},
+                                                  {"infrastruktur", "baru", 1},
+                                                  {"jalan", "baru", 1},
+                                                  {"pertanian", "selesai", 1}});
+    const auto median = db->median_first_answer(t0 - 1h, t0 + 2h);
+    REQUIRE(median.has_value());
+    CHECK(*median >= std::chrono::milliseconds{0});
+    CHECK_FALSE(db->median_first_answer(t0 + 10h, t0 + 20h).has_value());
+  }
+
+  SUBCASE("polls: one vote per person, the latest counts, only before the deadline") {
+    db->sync_config(v.groups, v.subscribers, v.officers);
+    broadcast_spec s;
+    s.text = "Jadwal gotong royong? Balas 1 Sabtu, 2 Minggu";
+    s.groups = {"petani-kakao"};
+    const auto b = db->create_broadcast(s);
+    const auto t = core::now();
+    const poll_spec poll{"Jadwal gotong royong?", {"Sabtu", "Minggu"}, t + 24h};
+    db->create_poll(b, poll);
+    CHECK_THROWS_AS(db->create_poll(99999, poll), storage_error);
+    CHECK(db->get_poll(b)->spec == poll);
+    CHECK_FALSE(db->open_poll_for("+6281200000001", t).has_value());  // not expanded yet: nobody got it
+    expand_all(*db, b, 10);
+    REQUIRE(db->open_poll_for("+6281200000001", t).has_value());
+    CHECK(db->open_poll_for("+6281200000001", t)->broadcast_id == b);
+    CHECK_FALSE(db->open_poll_for("+6281200000004", t).has_value());  // not a recipient
+    CHECK_FALSE(db->open_poll_for("+6281200000001", t + 25h).has_value());  // closed
+    struct vote {
+      const char* label;
+      std::string phone;
+      int option;
+      std::chrono::milliseconds after;
+      bool counted;
+    };
+    for (const auto& x : std::vector<vote>{{"first vote", "+6281200000001", 1, 1min, true},
+                                           {"changes their mind", "+6281200000001", 2, 2min, true},
+                                           {"an older vote arriving late does not win", "+6281200000001", 1, 90s, false},
+                                           {"another voter", "+6281200000002", 2, 1min, true},
+                                           {"a third", "+6281200000003", 1, 1min, true},
+                                           {"no such option", "+6281200000003", 3, 3min, false},
+                                           {"after the deadline", "+6281200000003", 2, 25h, false}}) {
+      CAPTURE(x.label);
+      CHECK(db->record_vote(b, x.phone, x.option, t + x.after) == x.counted);
+    }
+    CHECK(db->poll_results(b, "") == poll_tally{{"", {{1, 1}, {2, 2}}}});
+    CHECK(db->poll_results(b, "dusun") == poll_tally{{"Kaja", {{2, 2}}}, {"Kelod", {{1, 1}}}});
+    db->forget("+6281200000002");
+    CHECK(db->poll_results(b, "") == poll_tally{{"", {{1, 1}, {2, 2}}}});
+    const auto summary = db->broadcast_summary(t - 1h, t + 1h);
+    CHECK(summary.first == 1);
+    CHECK(summary.second.queued == 2);  // the forgotten person's row was cancelled
+    CHECK(summary.second.cancelled == 1);
+  }
+
+  SUBCASE("a held broadcast is released by rescheduling") {
+    broadcast_spec s;
+    s.text = "KIRIM warga-dusun-1 ada kucing hilang";
+    s.groups = {"warga-dusun-1"};
+    s.send_at = core::now() + 24h * 365 * 10;
+    const auto b = db->create_broadcast(s);
+    CHECK(db->due_broadcasts(core::now()).empty());
+    CHECK(db->reschedule(b, std::nullopt));
+    CHECK(db->due_broadcasts(core::now()).size() == 1);
+    db->cancel_broadcast(b);
+    CHECK_FALSE(db->reschedule(b, std::nullopt));
   }
 
   SUBCASE("the writer shares one commit among many jobs; a throwing job is rolled back alone") {
