@@ -296,9 +296,10 @@ void modem_simulator::deliver(const std::string& from, const std::string& text) 
   for (const auto& pdu : make_deliver_pdus(settings_.smsc, from, text, ++next_ref_, std::chrono::system_clock::now())) deliver_pdu(pdu);
 }
 
-void modem_simulator::fail_submits(int code, int count) {
+void modem_simulator::fail_submits(int code, int count, int after) {
   fail_code_ = code;
   fail_count_ = count;
+  fail_after_ = after;
 }
 
 void modem_simulator::hang() { hung_ = true; }
@@ -408,7 +409,9 @@ void modem_simulator::on_command(const std::string& raw) {
 }
 
 void modem_simulator::on_pdu(const std::string& hex_text) {
-  if (fail_count_ > 0) {
+  if (fail_count_ > 0 && fail_after_ > 0) {
+    --fail_after_;
+  } else if (fail_count_ > 0) {
     --fail_count_;
     return respond({}, "+CMS ERROR: " + std::to_string(fail_code_));
   }

@@ -53,8 +53,8 @@ class modem_simulator {
   void deliver(const std::string& from, const std::string& text);
   /// Stores a PDU as a modem prints it (SMSC part first) and announces it.
   void deliver_pdu(const std::string& hex, bool announce = true);
-  /// The next `count` AT+CMGS get "+CMS ERROR: <code>".
-  void fail_submits(int code, int count = 1);
+  /// After `after` more accepted submits, the next `count` AT+CMGS get "+CMS ERROR: <code>".
+  void fail_submits(int code, int count = 1, int after = 0);
   /// Sends an unsolicited line now (or, with interleave_urcs, inside the next response).
   void send_urc(const std::string& line);
   /// Stops answering (and reading) until unhang() or an unplug.
@@ -120,6 +120,7 @@ class modem_simulator {
   std::deque<std::string> held_urcs_;
   int fail_code_ = 0;
   int fail_count_ = 0;
+  int fail_after_ = 0;
   std::vector<submitted> sent_;
   std::vector<std::string> commands_;
   modem_sim_counters counters_;
