@@ -1,0 +1,348 @@
+#include "tests/fakes/graph_api.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "protocol/whatsapp/signature.hpp"
+
+namespace kentongan::fakes {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+struct answer {
+  http::status status = http::status::ok;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+answer graph_error(http::status status, int code, std::string message, std::string details, int subcode = 0) {
+  json e{{"message", std::move(message)}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", "AFakeTrace0123"}};
+  if (subcode != 0) e["error_subcode"] = subcode;
+  if (!details.empty()) e["error_data"] = {{"messaging_product", "whatsapp"}, {"details", std::move(details)}};
+  return {status, json{{"error", std::move(e)}}.dump()};
+}
+
+std::string digits_of(std::string_view to) {
+  if (!to.empty() && to.front() == '+') to.remove_prefix(1);
+  return std::string(to);
+}
+
+}  // namespace
+
+std::string_view to_string(behaviour b) {
+  switch (b) {
+    case behaviour::ok: return "ok";
+    case behaviour::not_on_whatsapp: return "not_on_whatsapp";
+    case behaviour::re_engagement: return "re_engagement";
+    case behaviour::rate_limited: return "rate_limited";
+    case behaviour::pair_rate_limit: return "pair_rate_limit";
+    case behaviour::server_error: return "server_error";
+    case behaviour::bad_gateway: return "bad_gateway";
+    case behaviour::invalid_token: return "invalid_token";
+    case behaviour::hang: return "hang";
+  }
+  return "ok";
+}
+
+std::optional<behaviour> parse_behaviour(std::string_view s) {
+  for (auto b : {behaviour::ok, behaviour::not_on_whatsapp, behaviour::re_engagement, behaviour::rate_limited,
+                 behaviour::pair_rate_limit, behaviour::server_error, behaviour::bad_gateway, behaviour::invalid_token,
+                 behaviour::hang})
+    if (to_string(b) == s) return b;
+  return std::nullopt;
+}
+
+struct graph_api::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& io_context, graph_api_settings s) : io(io_context), settings(std::move(s)), acceptor(io_context) {}
+
+  asio::io_context& io;
+  graph_api_settings settings;
+  tcp::acceptor acceptor;
+  std::map<std::string, behaviour> behaviours;  // by digits
+  std::vector<recorded_request> requests;
+  std::vector<std::weak_ptr<beast::tcp_stream>> streams;
+  std::size_t connections = 0;
+  std::uint64_t next_id = 1;
+  bool running = false;
+
+  behaviour behaviour_for(const std::string& to) const {
+    const auto it = behaviours.find(digits_of(to));
+    return it == behaviours.end() ? settings.default_behaviour : it->second;
+  }
+
+  // Returns nullopt for "hang": the request is recorded and never answered.
+  std::optional<answer> handle_messages(recorded_request& rec) {
+    if (rec.authorization != "Bearer " + settings.token)
+      return graph_error(http::status::unauthorized, 190,
+                         "Error validating access token: Session has expired on Sunday, 25-Dec-16 04:45:57 PST.", {}, 463);
+    json body = json::parse(rec.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("to") || !body["to"].is_string())
+      return graph_error(http::status::bad_request, 100, "(#100) The parameter to is required.", {});
+    rec.to = body["to"].get<std::string>();
+    rec.type = body.value("type", "");
+    switch (behaviour_for(rec.to)) {
+      case behaviour::ok: break;
+      case behaviour::not_on_whatsapp:
+        return graph_error(http::status::bad_request, 131026, "(#131026) Message Undeliverable.",
+                           "Message Undeliverable: the recipient is not a WhatsApp user.");
+      case behaviour::re_engagement:
+        if (rec.type == "text")
+          return graph_error(http::status::bad_request, 131047, "(#131047) Re-engagement message",
+                             "Message failed to send because more than 24 hours have passed since the customer last "
+                             "replied to this number.");
+        break;
+      case behaviour::rate_limited:
+        return graph_error(http::status::too_many_requests, 130429, "(#130429) Rate limit hit",
+                           "Cloud API message throughput has been reached.");
+      case behaviour::pair_rate_limit:
+        return graph_error(http::status::bad_request, 131056,
+                           "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+                           "Message failed to send because there were too many messages sent from this phone number "
+                           "to the same phone number in a short period of time.");
+      case behaviour::server_error:
+        return graph_error(http::status::internal_server_error, 131000, "(#131000) Something went wrong",
+                           "Something went wrong.");
+      case behaviour::bad_gateway:
+        return answer{http::status::bad_gateway, "<html><body>502 Bad Gateway</body></html>", "text/html"};
+      case behaviour::invalid_token:
+        return graph_error(http::status::unauthorized, 190,
+                           "Error validating access token: Session has expired on Sunday, 25-Dec-16 04:45:57 PST.", {}, 463);
+      case behaviour::hang:
+        return std::nullopt;
+    }
+    rec.answer_id = "wamid.FAKE" + std::to_string(next_id++) + "." + digits_of(rec.to);
+    const std::string wa_id = digits_of(rec.to);
+    json ok{{"messaging_product", "whatsapp"},
+            {"contacts", json::array({json{{"input", rec.to}, {"wa_id", wa_id}}})},
+            {"messages", json::array({json{{"id", rec.answer_id}}})}};
+    return answer{http::status::ok, ok.dump()};
+  }
+
+  std::optional<answer> handle(const http::request<http::string_body>& req) {
+    recorded_request rec;
+    rec.method = std::string(req.method_string());
+    rec.target = std::string(req.target());
+    rec.authorization = std::string(req[http::field::authorization]);
+    rec.content_type = std::string(req[http::field::content_type]);
+    rec.body = req.body();
+    const std::string& target = rec.target;
+
+    if (target == "/_fake/health") return answer{http::status::ok, "ok", "text/plain"};
+    if (target == "/_fake/requests") {
+      json all = json::array();
+      for (const auto& r : requests)
+        all.push_back({{"method", r.method}, {"target", r.target}, {"to", r.to}, {"type", r.type},
+                       {"body", r.body}, {"answer_id", r.answer_id}, {"answer_status", r.answer_status}});
+      return answer{http::status::ok, all.dump()};
+    }
+    if (target == "/_fake/behaviour" && req.method() == http::verb::post) {
+      json b = json::parse(req.body(), nullptr, false);
+      const auto parsed = b.is_object() ? parse_behaviour(b.value("behaviour", "")) : std::nullopt;
+      if (!parsed) return answer{http::status::bad_request, R"({"error":"expected {\"to\",\"behaviour\"}"})"};
+      const std::string to = b.value("to", "");
+      if (to.empty()) settings.default_behaviour = *parsed;
+      else behaviours[digits_of(to)] = *parsed;
+      return answer{http::status::ok, "{}"};
+    }
+    if (target == "/_fake/webhook" && req.method() == http::verb::post) {
+      json b = json::parse(req.body(), nullptr, false);
+      if (!b.is_object() || !b.contains("url") || !b.contains("body"))
+        return answer{http::status::bad_request, R"({"error":"expected {\"url\",\"body\"}"})"};
+      const std::string body = b["body"].is_string() ? b["body"].get<std::string>() : b["body"].dump();
+      start_webhook(b.value("url", ""), body, nullptr, b.value("signature", ""));
+      return answer{http::status::accepted, "{}"};
+    }
+
+    // /{version}/{phone_number_id}/messages
+    const std::string suffix = "/" + settings.phone_number_id + "/messages";
+    const bool messages_route = req.method() == http::verb::post && target.size() > suffix.size() + 2 &&
+                                target.starts_with("/v") && target.ends_with(suffix) &&
+                                target.find('/', 1) == target.size() - suffix.size();
+    std::optional<answer> a;
+    if (messages_route) {
+      a = handle_messages(rec);
+    } else {
+      a = answer{http::status::not_found,
+                 json{{"error", {{"message", "Unsupported post request."}, {"type", "GraphMethodException"}, {"code", 100},
+                                 {"fbtrace_id", "AFakeTrace0123"}}}}.dump()};
+    }
+    rec.answer_status = a ? static_cast<int>(a->status) : 0;
+    requests.push_back(std::move(rec));
+    return a;
+  }
+
+  void start_webhook(std::string url, std::string body, std::function<void(int)> done, std::string signature);
+};
+
+namespace {
+
+asio::awaitable<void> serve_connection(std::shared_ptr<graph_api::impl> self, std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    stream->expires_after(std::chrono::seconds(60));
+    boost::system::error_code ec;
+    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    const auto& req = parser.get();
+    const auto a = self->handle(req);
+    if (!a) continue;  // hang: read on; the client gives up and closes
+    http::response<http::string_body> res{a->status, req.version()};
+    res.set(http::field::server, "fake-graph-api");
+    res.set(http::field::content_type, a->content_type);
+    res.keep_alive(req.keep_alive());
+    res.body() = a->body;
+    res.prepare_payload();
+    co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !req.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream->close();
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<graph_api::impl> self) {
+  while (self->running) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!self->running || ec == asio::error::operation_aborted) break;
+      continue;
+    }
+    ++self->connections;
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    std::erase_if(self->streams, [](const auto& w) { return w.expired(); });
+    self->streams.push_back(stream);
+    asio::co_spawn(self->io, serve_connection(self, stream), asio::detached);
+  }
+}
+
+asio::awaitable<void> post_task(std::shared_ptr<graph_api::impl> self, std::string url, std::string body,
+                                std::function<void(int)> done, std::string signature) {
+  int status = 0;
+  std::string_view rest(url);
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  const auto slash = rest.find('/');
+  const std::string hostport(rest.substr(0, slash));
+  const std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  const auto colon = hostport.rfind(':');
+  const std::string host = hostport.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
+  boost::system::error_code ec;
+  tcp::resolver resolver(self->io);
+  const auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    beast::tcp_stream stream(self->io);
+    stream.expires_after(std::chrono::seconds(10));
+    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      http::request<http::string_body> req{http::verb::post, path, 11};
+      req.set(http::field::host, hostport);
+      req.set(http::field::content_type, "application/json");
+      req.set("X-Hub-Signature-256", signature.empty() ? whatsapp::sign_body(body, self->settings.app_secret) : signature);
+      req.body() = body;
+      req.prepare_payload();
+      co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        co_await http::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) status = static_cast<int>(res.result_int());
+      }
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
+  if (done) done(status);
+}
+
+}  // namespace
+
+void graph_api::impl::start_webhook(std::string url, std::string body, std::function<void(int)> done, std::string signature) {
+  asio::co_spawn(io, post_task(shared_from_this(), std::move(url), std::move(body), std::move(done), std::move(signature)),
+                 asio::detached);
+}
+
+graph_api::graph_api(asio::io_context& io, graph_api_settings settings)
+    : impl_(std::make_shared<impl>(io, std::move(settings))) {}
+
+graph_api::~graph_api() { stop(); }
+
+void graph_api::start(const std::string& address, std::uint16_t port) {
+  const tcp::endpoint ep(asio::ip::make_address(address), port);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  impl_->running = true;
+  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
+}
+
+void graph_api::stop() {
+  impl_->running = false;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto& w : impl_->streams)
+    if (auto s = w.lock()) s->socket().close(ignored);
+  impl_->streams.clear();
+}
+
+std::uint16_t graph_api::port() const {
+  boost::system::error_code ec;
+  const auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+std::string graph_api::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+void graph_api::set_behaviour(const std::string& to, behaviour b) { impl_->behaviours[digits_of(to)] = b; }
+void graph_api::set_default_behaviour(behaviour b) { impl_->settings.default_behaviour = b; }
+void graph_api::set_token(std::string token) { impl_->settings.token = std::move(token); }
+const std::vector<recorded_request>& graph_api::requests() const { return impl_->requests; }
+void graph_api::clear_requests() { impl_->requests.clear(); }
+std::size_t graph_api::connections() const { return impl_->connections; }
+
+void graph_api::post_webhook(std::string url, std::string body, std::function<void(int)> done, std::string signature_header) {
+  impl_->start_webhook(std::move(url), std::move(body), std::move(done), std::move(signature_header));
+}
+
+std::string graph_api::text_webhook(const std::string& from, const std::string& name, const std::string& wamid,
+                                    const std::string& text, std::int64_t timestamp) const {
+  const std::string wa_id = digits_of(from);
+  json value{{"messaging_product", "whatsapp"},
+             {"metadata", {{"display_phone_number", "15550783881"}, {"phone_number_id", impl_->settings.phone_number_id}}},
+             {"contacts", json::array({json{{"profile", {{"name", name}}}, {"wa_id", wa_id}}})},
+             {"messages", json::array({json{{"from", wa_id}, {"id", wamid}, {"timestamp", std::to_string(timestamp)},
+                                            {"type", "text"}, {"text", {{"body", text}}}}})}};
+  json doc{{"object", "whatsapp_business_account"},
+           {"entry", json::array({json{{"id", "102290129340398"},
+                                       {"changes", json::array({json{{"value", std::move(value)}, {"field", "messages"}}})}}})}};
+  // Meta escapes non-ASCII as \uXXXX (protocols.md §4.5); dump(ensure_ascii) does the same.
+  return doc.dump(-1, ' ', true);
+}
+
+std::string graph_api::status_webhook(const std::string& wamid, const std::string& status, const std::string& recipient,
+                                      std::int64_t timestamp, int error_code, const std::string& error_title) const {
+  json st{{"id", wamid}, {"status", status}, {"timestamp", std::to_string(timestamp)}, {"recipient_id", digits_of(recipient)}};
+  if (error_code != 0)
+    st["errors"] = json::array({json{{"code", error_code}, {"title", error_title}, {"message", error_title},
+                                     {"error_data", {{"details", error_title}}},
+                                     {"href", "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}}});
+  json value{{"messaging_product", "whatsapp"},
+             {"metadata", {{"display_phone_number", "15550783881"}, {"phone_number_id", impl_->settings.phone_number_id}}},
+             {"statuses", json::array({std::move(st)})}};
+  json doc{{"object", "whatsapp_business_account"},
+           {"entry", json::array({json{{"id", "102290129340398"},
+                                       {"changes", json::array({json{{"value", std::move(value)}, {"field", "messages"}}})}}})}};
+  return doc.dump(-1, ' ', true);
+}
+
+}  // namespace kentongan::fakes
