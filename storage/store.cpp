@@ -816,11 +816,21 @@ std::size_t store::expand_broadcast(std::int64_t id, std::size_t batch) {
     // A resend walks the source broadcast's outbox rows; the cursor is the source row id.
     std::vector<std::pair<std::int64_t, std::int64_t>> picked;  // source outbox id, subscriber id
     {
+      std::int64_t hi = 0;
+      {
+        use m(stmt("SELECT COALESCE(max(id), 0) FROM outbox WHERE broadcast_id = :src"));
+        m->bind(":src", resend_of);
+        m->executeStep();
+        hi = m->getColumn(0).getInt64();
+      }
+      // Walks the source's rowid range (see export_deliveries) so that no batch sorts the whole broadcast.
       use q(stmt(target_cte(spec) + std::string("SELECT o.id, s.id FROM outbox o JOIN subscribers s ON s.id = "
-                                                "o.subscriber_id WHERE o.broadcast_id = :src AND ") +
-                 (only_failed ? "o.state = 4" : "o.state IN (2, 4, 5, 6)") + " AND o.id > :c AND " + eligible(spec) +
+                                                "o.subscriber_id WHERE o.id > :c AND o.id <= :hi AND "
+                                                "+o.broadcast_id = :src AND ") +
+                 (only_failed ? "o.state = 4" : "o.state IN (2, 4, 5, 6)") + " AND " + eligible(spec) +
                  " ORDER BY o.id LIMIT :n"));
       bind_targets(*q, spec, false);
+      q->bind(":hi", hi);
       q->bind(":src", resend_of);
       q->bind(":c", cursor);
       q->bind(":n", static_cast<std::int64_t>(batch));
@@ -950,9 +960,23 @@ void store::finish_broadcasts() {
 }
 
 void store::export_deliveries(std::int64_t broadcast_id, const std::function<void(const delivery_row&)>& row) const {
+  std::int64_t lo = 0, hi = -1;
+  {
+    use q(stmt("SELECT min(id), max(id) FROM outbox WHERE broadcast_id = :b"));
+    q->bind(":b", broadcast_id);
+    if (q->executeStep() && !q->getColumn(0).isNull()) {
+      lo = q->getColumn(0).getInt64();
+      hi = q->getColumn(1).getInt64();
+    }
+  }
+  // A broadcast's rows lie in one rowid range (expansion appends them): walking that range in rowid order streams
+  // without the sort that ORDER BY id over the broadcast index would need. `+` keeps the planner on the range.
   use q(stmt("SELECT o.id, o.phone, COALESCE(s.name, ''), o.state, COALESCE(o.channel, ''), COALESCE(o.reason, ''), "
              "o.attempts, o.in_doubt, o.created_at, o.submitted_at, o.finished_at FROM outbox o "
-             "LEFT JOIN subscribers s ON s.id = o.subscriber_id WHERE o.broadcast_id = :b ORDER BY o.id"));
+             "LEFT JOIN subscribers s ON s.id = o.subscriber_id WHERE o.id BETWEEN :lo AND :hi AND "
+             "+o.broadcast_id = :b ORDER BY o.id"));
+  q->bind(":lo", lo);
+  q->bind(":hi", hi);
   q->bind(":b", broadcast_id);
   delivery_row r;
   while (q->executeStep()) {

@@ -1,7 +1,8 @@
 #pragma once
 /// The SQLite store: schema migrations, subscribers, broadcasts, the outbox state machine, the inbox,
-/// aspirations and the audit trail. All SQL of the project lives behind this header; every statement
-/// binds its values. A `store` is one connection: use one per thread, never share one.
+/// aspirations, polls and the audit trail. All SQL of the project lives behind this header; every statement
+/// binds its values. A `store` is one connection: use one per thread, never share one. Every method is atomic
+/// (a savepoint), and throws storage_error or SQLite::Exception (both std::runtime_error) when the database fails.
 
 #include <atomic>
 #include <chrono>
@@ -226,7 +227,7 @@ class store {  // one instance per thread; not thread-safe
   /// without a report), or only the failed ones; same text and targets; opt-outs still apply.
   std::int64_t resend(std::int64_t id, bool only_failed);
   void finish_broadcasts();  ///< sending broadcasts with no queued/sending rows left → done
-  /// Streams one row per recipient in outbox order; constant memory.
+  /// Streams one row per recipient in outbox order; constant memory. The callback must not use this store.
   void export_deliveries(std::int64_t broadcast_id, const std::function<void(const delivery_row&)>& row) const;
 
   // ---- outbox (the dispatcher) ----
@@ -275,7 +276,8 @@ class store {  // one instance per thread; not thread-safe
   void add_tags(std::string_view ticket, const std::vector<std::string>& tags, const std::string& actor);
   std::vector<aspiration_event> aspiration_history(std::string_view ticket) const;
   std::vector<aspiration_row> list_aspirations(const aspiration_filter&) const;  ///< oldest first
-  /// Streams matching aspirations oldest first, one callback per row, constant memory.
+  /// Streams matching aspirations oldest first, one callback per row, constant memory. The callback must not
+  /// use this store (the statement is still stepping); use a read-only store on its own thread for big exports.
   void export_aspirations(const aspiration_filter&, const std::function<void(const aspiration_row&)>& row) const;
   void mark_reminded(std::string_view ticket, core::time_point at);
   /// Received in [since, until), counted once per tag (an aspiration with two tags counts under both).
