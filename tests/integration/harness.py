@@ -1,0 +1,420 @@
+"""Shared pieces of the integration tests: start the real `kentongan serve` on a temporary state
+directory and a free port, drive it through the real CLI, and read what the simulated phones got.
+
+Standard library only. Every test file runs as `python3 test_x.py --kentongan PATH [--keep]`
+(`--keep` leaves the temporary directories behind for a post-mortem). Deadlines are generous and
+exist only so that a broken daemon fails a test instead of hanging it: no test measures speed.
+"""
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+EXAMPLE_DIR = os.path.join(REPO, "examples", "desa-ekasari")
+EXAMPLE_CONFIG = os.path.join(EXAMPLE_DIR, "kentongan.json")
+
+KENTONGAN = os.environ.get("KENTONGAN_BIN", "")
+KEEP = False
+
+# Generous limits against hanging, never assertions about speed.
+START_DEADLINE_S = 60
+FINISH_DEADLINE_S = 180
+CLI_TIMEOUT_S = 60
+
+FINAL_STATES = ("delivered", "failed", "expired", "cancelled")
+
+
+def parse_args_and_run():
+    """Takes `--kentongan PATH` and `--keep` off argv, then runs unittest.main on the caller's module."""
+    global KENTONGAN, KEEP
+    argv = [sys.argv[0]]
+    args = sys.argv[1:]
+    i = 0
+    while i < len(args):
+        if args[i] == "--kentongan" and i + 1 < len(args):
+            KENTONGAN = args[i + 1]
+            i += 2
+            continue
+        if args[i].startswith("--kentongan="):
+            KENTONGAN = args[i].split("=", 1)[1]
+        elif args[i] == "--keep":
+            KEEP = True
+        else:
+            argv.append(args[i])
+        i += 1
+    if not KENTONGAN or not os.access(KENTONGAN, os.X_OK):
+        sys.exit("give the daemon binary: --kentongan PATH (or KENTONGAN_BIN); got %r" % KENTONGAN)
+    unittest.main(module="__main__", argv=argv, verbosity=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Config
+
+
+def strip_json_comments(text):
+    """Removes // and /* */ comments outside strings, keeping line breaks so positions stay put."""
+    out = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if c == '"':
+                in_string = False
+            i += 1
+            continue
+        if c == '"':
+            in_string = True
+            out.append(c)
+            i += 1
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append("\n" * text.count("\n", i, end))
+            i = end
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def load_example_config():
+    with open(EXAMPLE_CONFIG, encoding="utf-8-sig") as f:
+        return json.loads(strip_json_comments(f.read()))
+
+
+def read_csv_rows(path):
+    """Rows of a subscriber CSV as dicts with lower-case headers (the example uses ';' and a BOM)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        sample = f.readline()
+        f.seek(0)
+        delimiter = max([";", ",", "\t"], key=sample.count)
+        reader = csv.DictReader(f, delimiter=delimiter)
+        return [{k.strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
+
+
+def example_subscribers():
+    """The example village's subscribers as dicts (inline ones and the CSV rows), attributes included."""
+    cfg = load_example_config()
+    people = [dict(s) for s in cfg.get("subscribers", [])]
+    csv_files = cfg.get("subscribers_csv", [])
+    if isinstance(csv_files, str):
+        csv_files = [csv_files]
+    for name in csv_files:
+        people.extend(read_csv_rows(os.path.join(EXAMPLE_DIR, name)))
+    return people
+
+
+def sim_channel(tps=200, window=50, dlr_delay_ms=50, fail_rate=0.0, transient_fail_rate=0.0, **extra):
+    ch = {"name": "sim", "type": "sim", "tps": tps, "window": window, "price_per_part": 350,
+          "dlr_delay_ms": dlr_delay_ms, "fail_rate": fail_rate, "transient_fail_rate": transient_fail_rate}
+    ch.update(extra)
+    return ch
+
+
+def test_config(channel=None, limits=None, extra_csv_rows=0):
+    """The example village, with a given sim channel, no quiet hours (tests run at any hour) and
+    optionally `extra_csv_rows` generated subscribers in groups petani-kakao and warga-dusun-2."""
+    cfg = load_example_config()
+    cfg["channels"] = [channel or sim_channel()]
+    lim = dict(cfg.get("limits", {}))
+    # Equal start and end: no quiet hours, so a normal broadcast goes out whatever the time of day.
+    lim["quiet_hours_start"] = "00:00"
+    lim["quiet_hours_end"] = "00:00"
+    lim.update(limits or {})
+    cfg["limits"] = lim
+    if extra_csv_rows:
+        csv_files = cfg.get("subscribers_csv", [])
+        if isinstance(csv_files, str):
+            csv_files = [csv_files]
+        cfg["subscribers_csv"] = list(csv_files) + ["banyak.csv"]
+    return cfg
+
+
+def generated_phone(i):
+    """A made-up Indonesian mobile number, distinct from the example's 0812-0000-…"""
+    return "0812%08d" % (50000000 + i)
+
+
+def generated_e164(i):
+    return "+62812%08d" % (50000000 + i)
+
+
+def write_generated_csv(path, count):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("phone;name;groups;dusun;rt\n")
+        for i in range(count):
+            dusun = "Dusun 1" if i % 2 == 0 else "Dusun 2"
+            f.write("%s;Warga %d;petani-kakao|warga-dusun-2;%s;%02d\n" % (generated_phone(i), i, dusun, i % 7 + 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# The daemon
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """One `kentongan serve` in its own temporary directory, with the example village's files."""
+
+    def __init__(self, config, extra_csv_rows=0):
+        self.dir = tempfile.mkdtemp(prefix="kentongan-integ-")
+        self.state_dir = os.path.join(self.dir, "state")
+        os.makedirs(self.state_dir)
+        for name in os.listdir(EXAMPLE_DIR):
+            if name.endswith(".csv"):
+                shutil.copy(os.path.join(EXAMPLE_DIR, name), self.dir)
+        if extra_csv_rows:
+            write_generated_csv(os.path.join(self.dir, "banyak.csv"), extra_csv_rows)
+        self.config_file = os.path.join(self.dir, "kentongan.json")
+        self.write_config(config)
+        self.phones_file = os.path.join(self.dir, "phones.txt")
+        self.db_file = os.path.join(self.state_dir, "kentongan.db")
+        self.port = None
+        self.proc = None
+        self.runs = 0
+        self.log_files = []
+
+    def write_config(self, config):
+        with open(self.config_file, "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2, ensure_ascii=False)
+
+    @property
+    def listen(self):
+        return "127.0.0.1:%d" % self.port
+
+    def global_args(self):
+        return ["--config", self.config_file, "--state-dir", self.state_dir, "--listen", self.listen]
+
+    def start(self):
+        """Starts `serve` (on a fresh free port each time) and waits until /readyz says ready."""
+        assert self.proc is None, "already running"
+        self.port = free_port()
+        self.runs += 1
+        log = os.path.join(self.dir, "serve-%d.log" % self.runs)
+        self.log_files.append(log)
+        self._log = open(log, "wb")
+        self.proc = subprocess.Popen(
+            [KENTONGAN] + self.global_args() + ["serve", "--sim-record", self.phones_file],
+            stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
+        deadline = time.monotonic() + START_DEADLINE_S
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("kentongan serve exited with %s before it was ready:\n%s"
+                                     % (self.proc.returncode, self.log_text()))
+            try:
+                status, body = self.http("GET", "/readyz", token=None)
+                if status == 200 and body.get("status") == "ready":
+                    return body
+                last = (status, body)
+            except OSError as e:
+                last = e
+            time.sleep(0.1)
+        raise AssertionError("kentongan serve not ready after %ds (last answer %r):\n%s"
+                             % (START_DEADLINE_S, last, self.log_text()))
+
+    def stop(self, timeout=20):
+        """SIGTERM, then SIGKILL if it does not stop in time. Returns the exit code."""
+        if self.proc is None:
+            return None
+        code = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                code = "killed after SIGTERM timeout"
+        else:
+            code = self.proc.returncode
+        self._finish()
+        return code
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._finish()
+
+    def _finish(self):
+        self.proc = None
+        self._log.close()
+
+    def cleanup(self):
+        self.stop()
+        if KEEP:
+            sys.stderr.write("kept %s\n" % self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_text(self):
+        parts = []
+        for path in self.log_files:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    parts.append("--- %s ---\n%s" % (os.path.basename(path), f.read()[-8000:]))
+            except OSError:
+                pass
+        return "\n".join(parts)
+
+    # -- admin API and CLI
+
+    def token(self):
+        with open(os.path.join(self.state_dir, "admin.token")) as f:
+            return f.readline().strip()
+
+    def http(self, method, path, body=None, token=True):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request("http://%s%s" % (self.listen, path), data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", "Bearer " + self.token())
+        try:
+            with urllib.request.urlopen(req, timeout=CLI_TIMEOUT_S) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, raw.decode(errors="replace")
+
+    def cli(self, *args, check=True):
+        """Runs `kentongan GLOBAL… ARGS…`; returns CompletedProcess (text)."""
+        p = subprocess.run([KENTONGAN] + self.global_args() + list(args), capture_output=True, text=True,
+                           timeout=CLI_TIMEOUT_S, cwd=self.dir)
+        if check and p.returncode != 0:
+            raise AssertionError("kentongan %s exited %d\nstdout: %s\nstderr: %s\n%s"
+                                 % (" ".join(args), p.returncode, p.stdout, p.stderr, self.log_text()))
+        return p
+
+    def cli_json(self, *args):
+        p = self.cli(*args)
+        try:
+            return json.loads(p.stdout)
+        except ValueError:
+            raise AssertionError("kentongan %s did not print JSON: %r" % (" ".join(args), p.stdout))
+
+    def broadcast(self, *args):
+        """`kentongan broadcast ARGS --json` → the new broadcast's id."""
+        out = self.cli_json("broadcast", *args, "--json")
+        assert isinstance(out.get("id"), int), out
+        return out["id"]
+
+    def status(self, bid, *extra):
+        return self.cli_json("status", str(bid), "--json", *extra)
+
+    def wait_status(self, bid, predicate, what, deadline_s=FINISH_DEADLINE_S, interval=0.2):
+        """Polls the admin API (not the CLI: cheaper) until predicate(status) holds."""
+        deadline = time.monotonic() + deadline_s
+        s = None
+        while time.monotonic() < deadline:
+            code, s = self.http("GET", "/api/broadcasts/%d" % bid)
+            if code == 200 and predicate(s):
+                return s
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("the daemon died while waiting for %s:\n%s" % (what, self.log_text()))
+            time.sleep(interval)
+        raise AssertionError("broadcast %d: no %s within %ds; last status %s\n%s"
+                             % (bid, what, deadline_s, json.dumps(s), self.log_text()))
+
+    def wait_done(self, bid, deadline_s=FINISH_DEADLINE_S):
+        """Until the broadcast is done or cancelled and no row is left unfinished."""
+        return self.wait_status(
+            bid, lambda s: s["state"] in ("done", "cancelled") and unfinished(s) == 0,
+            "end", deadline_s)
+
+    # -- what the phones got, and the database (read-only)
+
+    def phone_messages(self):
+        """[(phone, provider_id, text)] in the order the simulated phones received them."""
+        if not os.path.exists(self.phones_file):
+            return []
+        out = []
+        with open(self.phones_file, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if not line:
+                    continue
+                parts = line.split("\t", 2)
+                assert len(parts) == 3, "malformed phones.txt line %r" % line
+                out.append(tuple(parts))
+        return out
+
+    def received(self, text):
+        """phone → how many times it got exactly `text`."""
+        counts = {}
+        for phone, _, t in self.phone_messages():
+            if t == text:
+                counts[phone] = counts.get(phone, 0) + 1
+        return counts
+
+    def db_query(self, sql, params=()):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db_file, uri=True, timeout=30)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def subscriber_phones(self, where_attribute=None):
+        if where_attribute is None:
+            return {r[0] for r in self.db_query("SELECT phone FROM subscribers")}
+        key, value = where_attribute
+        return {r[0] for r in self.db_query(
+            "SELECT s.phone FROM subscribers s JOIN subscriber_attributes a ON a.subscriber_id = s.id "
+            "WHERE a.key = ? AND a.value = ?", (key, value))}
+
+
+def unfinished(s):
+    return s["queued"] + s["sending"] + s["submitted"]
+
+
+class DaemonTest(unittest.TestCase):
+    """Each test gets `self.d`, a Daemon made from `self.config()`, started, stopped in tearDown."""
+
+    extra_csv_rows = 0
+
+    def config(self):
+        return test_config(extra_csv_rows=self.extra_csv_rows)
+
+    def setUp(self):
+        self.d = Daemon(self.config(), extra_csv_rows=self.extra_csv_rows)
+        self.addCleanup(self.d.cleanup)
+        self.d.start()
+
+    def assertStatusCountsConsistent(self, s):
+        keys = ("queued", "sending", "submitted", "delivered", "failed", "expired", "cancelled")
+        for k in keys + ("recipients",):
+            self.assertIsInstance(s[k], int, k)
+        self.assertEqual(sum(s[k] for k in keys), s["recipients"], s)
+
+
+FILE_LINE_COL = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+):(?P<col>\d+): ")
