@@ -311,9 +311,10 @@ class loader {
     }
     if (auto n = top.member("ticket_prefix")) {
       read(n, cfg_.ticket_prefix);
-      if (!is_word(cfg_.ticket_prefix) || cfg_.ticket_prefix.size() > 8 ||
-          cfg_.ticket_prefix.find_first_of("-_") != std::string::npos)
-        fail(n, "expected 1 to 8 upper-case letters or digits, found " + describe(*n));
+      // Letters only: a ticket is the prefix then digits ("A0123"), so a digit would be ambiguous.
+      const auto& p = cfg_.ticket_prefix;
+      if (p.empty() || p.size() > 8 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+        fail(n, "expected 1 to 8 capital letters, found " + describe(*n));
     }
     subscribers(top.member("subscribers"));
     if (auto n = top.member("subscribers_csv")) csv_list(n, "");

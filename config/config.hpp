@@ -121,7 +121,7 @@ struct village_config {
   std::vector<info_page> info;
   limits_settings limits;
   std::string unmatched = "aspiration";  ///< or "help": what an unrecognised message becomes
-  std::string ticket_prefix = "ASP";     ///< tickets read "ASP-2026-000123" (DESIGN.md)
+  std::string ticket_prefix = "A";       ///< capital letters; tickets read "A0123" (intake/ticket.hpp)
 };
 
 struct load_result {

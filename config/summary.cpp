@@ -76,8 +76,9 @@ std::string summary(const village_config& c) {
     words += fmt::format("{}{} = {}", words.empty() ? "" : "; ", command, joined);
   }
   line(fmt::format("keywords: {}", words.empty() ? "the defaults" : words + " (others: the defaults)"));
-  line(fmt::format("unmatched text becomes {}; tickets read {}-YYYY-NNNNNN",
-                   c.unmatched == "help" ? "the help text" : "an aspiration", c.ticket_prefix));
+  line(fmt::format("unmatched text becomes {}; tickets read {}0001, {}0002, …",
+                   c.unmatched == "help" ? "the help text" : "an aspiration", c.ticket_prefix,
+                   c.ticket_prefix));
   return out;
 }
 

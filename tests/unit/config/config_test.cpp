@@ -232,7 +232,7 @@ k.json:2:76: limits.retry_max_s: retry_max_s (10) is less than retry_base_s (60)
        R"x({"village": {"name": "X"},
  "unmatched": "ignore", "ticket_prefix": "asp-"})x",
        R"x(k.json:2:15: unmatched: expected "aspiration" or "help", found "ignore"
-k.json:2:42: ticket_prefix: expected 1 to 8 upper-case letters or digits, found "asp-")x"},
+k.json:2:42: ticket_prefix: expected 1 to 8 capital letters, found "asp-")x"},
       {"http listen",
        R"x({"village": {"name": "X"},
  "http": {"listen": "8787"}})x",
@@ -279,7 +279,7 @@ TEST_CASE("good configs load with their defaults") {
     CHECK(c.http.listen == "127.0.0.1:8787");
     CHECK(c.limits.quiet_hours_start == "21:00");
     CHECK(c.unmatched == "aspiration");
-    CHECK(c.ticket_prefix == "ASP");
+    CHECK(c.ticket_prefix == "A");
     CHECK(c.keywords.empty());  // intake/'s defaults apply
   }
   SUBCASE("channels of each type, keywords, tags, info") {
