@@ -226,6 +226,35 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
     CHECK(db->due_broadcasts(core::now()).empty());
   }
 
+  SUBCASE("two broadcasts expanding at once interleave without mixing") {
+    village big = v;
+    for (int i = 10; i < 40; ++i)
+      big.subscribers.push_back(sub("+62812000002" + std::to_string(i), {"petani-kakao", "warga-dusun-1"}));
+    db->sync_config(big.groups, big.subscribers, big.officers);
+    broadcast_spec a;
+    a.text = "A";
+    a.groups = {"petani-kakao"};
+    broadcast_spec b = a;
+    b.text = "B";
+    b.groups = {"warga-dusun-1", "perangkat-desa"};
+    const auto ia = db->create_broadcast(a);
+    const auto ib = db->create_broadcast(b);
+    for (int round = 0; round < 20; ++round) {
+      db->expand_broadcast(ia, 4);
+      db->expand_broadcast(ib, 3);
+    }
+    const auto pa = phones_of(*db, ia);
+    const auto pb = phones_of(*db, ib);
+    CHECK(static_cast<std::int64_t>(pa.size()) == db->count_recipients(a));
+    CHECK(static_cast<std::int64_t>(pb.size()) == db->count_recipients(b));
+    CHECK(pa.size() == 3 + 30);
+    CHECK(pb.size() == 3 + 30);
+    CHECK(std::set<std::string>(pa.begin(), pa.end()).size() == pa.size());
+    CHECK(std::set<std::string>(pb.begin(), pb.end()).size() == pb.size());
+    CHECK(db->get_broadcast(ia)->state == "sending");
+    CHECK(db->get_broadcast(ib)->state == "sending");
+  }
+
   SUBCASE("scheduled broadcasts are due only at their time") {
     broadcast_spec s;
     s.text = "Rapat desa";
