@@ -8,9 +8,10 @@ target_compile_options(kentongan_warnings INTERFACE
   -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion -Wformat=2
   -Wimplicit-fallthrough)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  # g++ 12 reports false positives from inside libstdc++ and Boost headers with these at -O2.
+  # g++ 12 reports false positives from inside libstdc++ and Boost headers with these when
+  # optimising (Asio's recycling coroutine-frame allocator trips mismatched-new-delete).
   target_compile_options(kentongan_warnings INTERFACE
-    -Wno-maybe-uninitialized -Wno-stringop-overflow -Wno-array-bounds
+    -Wno-maybe-uninitialized -Wno-mismatched-new-delete -Wno-stringop-overflow -Wno-array-bounds
     -Wno-restrict)
 endif()
 

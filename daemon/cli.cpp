@@ -17,6 +17,7 @@
 #include "daemon/http_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service.hpp"
+#include "daemon/smsc_sim_cmd.hpp"
 #include "protocol/gsm/gsm.hpp"
 
 #ifndef KENTONGAN_VERSION
@@ -323,6 +324,16 @@ int run_cli(int argc, char** argv) {
   demo->add_option("--example", demo_opts.example_dir, "The example village folder");
   demo->add_flag("--no-wait", demo_opts.exit_when_done, "Exit after the demo instead of serving until Ctrl-C");
 
+  auto* smsc = app.add_subcommand("smsc-sim", "Run an SMPP 3.4 server (SMSC simulator) for tests, demos and benchmarks");
+  smsc_sim_options smsc_opts;
+  smsc->add_option("--listen", smsc_opts.listen, "HOST:PORT to listen on (port 0 picks a free one)");
+  smsc->add_option("--dlr-delay", smsc_opts.dlr_delay_ms, "Milliseconds from submit to delivery receipt");
+  smsc->add_option("--fail-rate", smsc_opts.fail_rate, "Share of messages whose receipt says UNDELIV (0..1)")->check(CLI::Range(0.0, 1.0));
+  smsc->add_option("--throttle-after", smsc_opts.throttle_after, "Answer ESME_RTHROTTLED beyond N submits per second (0 = never)");
+  smsc->add_option("--drop-every", smsc_opts.drop_every, "Drop the link instead of answering every Nth submit (0 = never)");
+  smsc->add_option("--mo-file", smsc_opts.mo_file, "Messages to send to the first receiver: lines 'FROM TEXT'");
+  smsc->add_option("--password", smsc_opts.password, "Require this bind password (default: any)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -340,6 +351,7 @@ int run_cli(int argc, char** argv) {
       return daemon::serve(o);
     }
     if (app.got_subcommand("check-config")) return cmd_check_config(g);
+    if (smsc->parsed()) return run_smsc_sim(smsc_opts);
     if (sms_info->parsed()) return cmd_sms_info(info_text, info_json, info_translit);
     if (demo->parsed()) {
       demo_opts.listen = g.listen;

@@ -13,7 +13,9 @@
 
 #include "daemon/inbound.hpp"
 #include "daemon/service_impl.hpp"
+#include "config/phone.hpp"
 #include "protocol/sim/sim_channel.hpp"
+#include "protocol/smpp/esme_channel.hpp"
 
 namespace kentongan::daemon {
 
@@ -121,6 +123,34 @@ void service::build_channels() {
       ss.transient_fail_rate = s->transient_fail_rate;
       ss.record_file = options_.sim_record_file;
       slot->link = std::make_unique<sim::sim_channel>(io_, ss, *this);
+    } else if (const auto* p = std::get_if<config::smpp_channel>(&cs.settings)) {
+      smpp::esme_settings es;
+      es.name = cs.name;
+      es.host = p->host;
+      es.port = p->port;
+      es.system_id = p->system_id;
+      // The secret is read here, at start-up, and handed to the channel; it is never logged.
+      if (!p->password_file.empty()) es.password = config::read_secret(p->password_file);
+      es.system_type = p->system_type;
+      es.bind = p->bind == "transmitter" ? smpp::bind_mode::transmitter
+                : p->bind == "receiver"  ? smpp::bind_mode::receiver
+                : p->bind == "pair"      ? smpp::bind_mode::pair
+                                         : smpp::bind_mode::transceiver;
+      es.sessions = static_cast<unsigned>(std::max(1, p->sessions));
+      es.window = static_cast<unsigned>(std::max<std::size_t>(1, cs.window));
+      es.tps = cs.tps;
+      es.source_addr = p->source_addr;
+      es.source_ton = p->source_ton;
+      es.source_npi = p->source_npi;
+      es.enquire_link = std::chrono::seconds{p->enquire_link_s};
+      es.response_timeout = std::chrono::seconds{p->response_timeout_s};
+      es.reconnect_max = std::chrono::seconds{p->reconnect_max_s};
+      es.registered_delivery = p->registered_delivery ? 1 : 0;
+      es.gsm7_packed = p->packed_gsm7;
+      es.use_message_payload = p->use_message_payload;
+      es.transliterate = cs.transliterate;
+      es.price_per_part = cs.price_per_part;
+      slot->link = std::make_unique<smpp::esme_channel>(io_, es, *this);
     } else {
       log_->warn("channel not started name={} type={} reason=\"this build does not support the channel type yet\"",
                  cs.name, cs.type);
@@ -396,6 +426,9 @@ void service::on_delivery_report(const std::string& channel_name, channel::deliv
 
 void service::on_inbound(const std::string& channel_name, channel::inbound message, std::function<void(bool)> ack) {
   auto* self = this;
+  // Networks spell senders many ways ("6281…", "081…", "+62 812…"); the inbox keeps E.164.
+  if (const auto phone = config::normalise_phone(message.from, config_.village.country); phone.ok())
+    message.from = phone.e164;
   auto stored = std::make_shared<bool>(false);
   change(
       [self, channel_name, message, stored](storage::store& s) {
