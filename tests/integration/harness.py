@@ -34,6 +34,9 @@ KEEP = False
 START_DEADLINE_S = 60
 FINISH_DEADLINE_S = 180
 CLI_TIMEOUT_S = 60
+STALL_S = 30
+
+COUNT_KEYS = ("queued", "sending", "submitted", "delivered", "failed", "expired", "cancelled")
 
 FINAL_STATES = ("delivered", "failed", "expired", "cancelled")
 
@@ -332,25 +335,44 @@ class Daemon:
     def status(self, bid, *extra):
         return self.cli_json("status", str(bid), "--json", *extra)
 
-    def wait_status(self, bid, predicate, what, deadline_s=FINISH_DEADLINE_S, interval=0.2):
-        """Polls the admin API (not the CLI: cheaper) until predicate(status) holds."""
-        deadline = time.monotonic() + deadline_s
+    def wait_status(self, bid, predicate, what, deadline_s=FINISH_DEADLINE_S, stall_s=STALL_S, interval=0.2):
+        """Polls the admin API (not the CLI: cheaper) until predicate(status) holds. Gives up at the
+        deadline, or sooner when no count has moved for `stall_s` seconds while rows are unfinished
+        and none is waiting for a later time (a stuck broadcast fails fast instead of at the deadline)."""
+        start = time.monotonic()
+        deadline = start + deadline_s
         s = None
+        last_change, last_counts = start, None
         while time.monotonic() < deadline:
             code, s = self.http("GET", "/api/broadcasts/%d" % bid)
             if code == 200 and predicate(s):
                 return s
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError("the daemon died while waiting for %s:\n%s" % (what, self.log_text()))
+            if code == 200 and stall_s:
+                counts = tuple(s.get(k) for k in ("state",) + COUNT_KEYS)
+                now = time.monotonic()
+                if counts != last_counts:
+                    last_counts, last_change = counts, now
+                elif s["state"] != "scheduled" and now - last_change > stall_s:
+                    raise AssertionError("broadcast %d: no progress towards %s for %ds; status %s\n%s"
+                                         % (bid, what, stall_s, json.dumps(s), self.log_text()))
             time.sleep(interval)
         raise AssertionError("broadcast %d: no %s within %ds; last status %s\n%s"
                              % (bid, what, deadline_s, json.dumps(s), self.log_text()))
 
-    def wait_done(self, bid, deadline_s=FINISH_DEADLINE_S):
+    def wait_done(self, bid, deadline_s=FINISH_DEADLINE_S, stall_s=STALL_S):
         """Until the broadcast is done or cancelled and no row is left unfinished."""
         return self.wait_status(
             bid, lambda s: s["state"] in ("done", "cancelled") and unfinished(s) == 0,
-            "end", deadline_s)
+            "end", deadline_s, stall_s)
+
+    def duplicate_provider_ids(self):
+        """(channel, provider_id) pairs that name more than one outbox row. A delivery report
+        finds its message by that pair, so one pair for two messages lets the report of one
+        finish the other."""
+        return self.db_query("SELECT channel, provider_id, count(*) FROM outbox WHERE provider_id IS NOT NULL "
+                             "GROUP BY channel, provider_id HAVING count(*) > 1 ORDER BY 3 DESC LIMIT 10")
 
     # -- what the phones got, and the database (read-only)
 
@@ -411,7 +433,7 @@ class DaemonTest(unittest.TestCase):
         self.d.start()
 
     def assertStatusCountsConsistent(self, s):
-        keys = ("queued", "sending", "submitted", "delivered", "failed", "expired", "cancelled")
+        keys = COUNT_KEYS
         for k in keys + ("recipients",):
             self.assertIsInstance(s[k], int, k)
         self.assertEqual(sum(s[k] for k in keys), s["recipients"], s)
