@@ -367,6 +367,17 @@ class Daemon:
             bid, lambda s: s["state"] in ("done", "cancelled") and unfinished(s) == 0,
             "end", deadline_s, stall_s)
 
+    def wait_phones(self, predicate, what, deadline_s=FINISH_DEADLINE_S):
+        """Until predicate(phone_messages()) holds; returns the messages."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            got = self.phone_messages()
+            if predicate(got):
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError("phones never got %s within %ds:\n%s" % (what, deadline_s, self.log_text()))
+            time.sleep(0.2)
+
     def duplicate_provider_ids(self):
         """(channel, provider_id) pairs that name more than one outbox row. A delivery report
         finds its message by that pair, so one pair for two messages lets the report of one

@@ -3,6 +3,7 @@ once; a dry run counts and sends nothing; --where narrows; status --by breaks do
 
 import collections
 import time
+import unittest
 
 import harness
 from harness import DaemonTest
@@ -137,6 +138,28 @@ class BroadcastTest(DaemonTest):
         self.assertEqual((s["state"], s["delivered"]), ("done", s["recipients"]), s)
         self.assertEqual(len(self.d.received(text)), s["recipients"])
 
+    def test_text_from_a_file_and_the_status_views(self):
+        import os
+        text = "Penyuluhan kakao: Kamis 09.00 di Kantor Desa.\nBawa contoh buah yang terserang hama."
+        path = os.path.join(self.d.dir, "pengumuman.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")  # the trailing line break of a saved file is not part of the message
+        p = self.d.cli("broadcast", "--group", "petani-kakao", "--file", path)
+        bid = int(p.stdout.strip())
+        # --watch keeps printing until the broadcast is done, then ends by itself.
+        watch = self.d.cli("status", str(bid), "--watch")
+        self.assertIn("(done, normal)", watch.stdout.splitlines()[-2])
+        s = self.d.wait_done(bid)
+        self.assertEqual(s["text"], text)
+        # phones.txt writes a line break inside a message as a space.
+        self.assertEqual(len(self.d.received(text.replace("\n", " "))), s["recipients"])
+
+        listing = self.d.cli_json("status", "--json")["broadcasts"]
+        self.assertEqual([b["id"] for b in listing], [bid])
+        self.assertEqual((listing[0]["state"], listing[0]["delivered"]), ("done", s["recipients"]))
+        line = self.d.cli("status").stdout
+        self.assertIn("%d/%d" % (s["recipients"], s["recipients"]), line)
+
     def test_bad_requests_are_refused_and_change_nothing(self):
         cases = [
             ("unknown group", ["--group", "petani-kako", "--text", "x"], "petani-kakao"),
@@ -150,6 +173,26 @@ class BroadcastTest(DaemonTest):
                 self.assertNotEqual(p.returncode, 0, p.stdout)
                 self.assertIn(hint, p.stderr)
         self.assertEqual(self.d.db_query("SELECT count(*) FROM broadcasts"), [(0,)])
+
+
+class SlowReportsTest(DaemonTest):
+    def config(self):
+        # Delivery reports come two seconds after the network accepts a message.
+        return harness.test_config(channel=harness.sim_channel(dlr_delay_ms=2000))
+
+    # BUG-DONE-EARLY: store::finish_broadcasts marks a broadcast `done` as soon as no row is queued
+    # or sending, while rows still await their delivery report (`submitted`); `status --watch` then
+    # stops with the bar short of 100 % and the delivery outcome unknown.
+    @unittest.expectedFailure
+    def test_done_only_when_every_message_has_its_outcome(self):
+        bid = self.d.broadcast("--group", "perangkat-desa", "--text", "Rapat Senin 09.00.")
+        s = self.d.wait_status(bid, lambda s: s["state"] == "done", "state done")
+        self.assertEqual(harness.unfinished(s), 0, "done with messages still awaiting their report: %s" % s)
+
+    def test_delivered_once_the_reports_arrive(self):
+        bid = self.d.broadcast("--group", "perangkat-desa", "--text", "Rapat Senin 09.00.")
+        s = self.d.wait_done(bid)
+        self.assertEqual(s["delivered"], s["recipients"])
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ class OptOutTest(DaemonTest):
         self.assertEqual(len(received), s["recipients"] - 1)
         self.assertEqual(set(received.values()), {1})
         # The one thing the number gets is the confirmation of its opt-out.
-        to_phone = [t for ph, _, t in self.d.phone_messages() if ph == phone]
+        got = self.d.wait_phones(lambda m: any(ph == phone for ph, _, _ in m), "the opt-out confirmation")
+        to_phone = [t for ph, _, t in got if ph == phone]
         self.assertEqual(len(to_phone), 1, to_phone)
         self.assertEqual(self.d.db_query("SELECT group_slug FROM opt_outs WHERE phone = ?", (phone,)), [("*",)])
 

@@ -74,6 +74,20 @@ class SlowChannelTest(DaemonTest):
                                          "AND provider_id IS NOT NULL", (bid,)), [(0,)],
                          "a cancelled row that was handed to the network")
 
+    def test_expiry_gives_up_on_what_was_not_sent_in_time(self):
+        text = "Pasar murah hari ini sampai pukul 12.00."
+        bid = self.d.broadcast("--all", "--text", text, "--expires", "3s")
+        s = self.d.wait_done(bid)
+        self.assertStatusCountsConsistent(s)
+        self.assertEqual(s["state"], "done")
+        # Hundreds of messages at 20 per second: some went out before the expiry, the rest expired.
+        self.assertGreater(s["delivered"], 0, s)
+        self.assertGreater(s["expired"], 0, s)
+        self.assertEqual(s["failed"], 0, "an expired message is `expired`, not `failed`: %s" % s)
+        self.assertEqual(s["delivered"] + s["expired"], s["recipients"], s)
+        received = self.d.received(text)
+        self.assertEqual(sum(received.values()), s["delivered"])
+
     def test_cancel_of_an_unknown_broadcast_is_an_error(self):
         p = self.d.cli("cancel", "999", check=False)
         self.assertNotEqual(p.returncode, 0)
