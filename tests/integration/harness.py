@@ -277,12 +277,14 @@ class Daemon:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def log_text(self):
+    def log_text(self, tail=8000):
+        """The daemon's output of every run so far (the last `tail` characters of each; None: all)."""
         parts = []
         for path in self.log_files:
             try:
                 with open(path, encoding="utf-8", errors="replace") as f:
-                    parts.append("--- %s ---\n%s" % (os.path.basename(path), f.read()[-8000:]))
+                    text = f.read()
+                    parts.append("--- %s ---\n%s" % (os.path.basename(path), text if tail is None else text[-tail:]))
             except OSError:
                 pass
         return "\n".join(parts)
@@ -443,11 +445,24 @@ class DaemonTest(unittest.TestCase):
         self.addCleanup(self.d.cleanup)
         self.d.start()
 
+    def tearDown(self):
+        # Every test ends with a clean stop, and no sanitizer (CI runs these under ASan+UBSan)
+        # may have complained in any of the daemon's runs, killed ones included.
+        code = self.d.stop()
+        self.assertEqual(self.sanitizer_reports(), [], "sanitizer reports in the daemon's log")
+        if code is not None:  # None: the test stopped it already
+            self.assertEqual(code, 0, "kentongan serve did not exit 0 on SIGTERM:\n" + self.d.log_text())
+
+    def sanitizer_reports(self):
+        return [line for line in self.d.log_text(tail=None).splitlines() if SANITIZER_REPORT.search(line)]
+
     def assertStatusCountsConsistent(self, s):
         keys = COUNT_KEYS
         for k in keys + ("recipients",):
             self.assertIsInstance(s[k], int, k)
         self.assertEqual(sum(s[k] for k in keys), s["recipients"], s)
 
+
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: |SUMMARY: \w+Sanitizer")
 
 FILE_LINE_COL = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+):(?P<col>\d+): ")
