@@ -320,6 +320,7 @@ asio::awaitable<void> modem_channel::impl::run(std::shared_ptr<impl> self) {
       self->current.reset();
       self->engine.reset();
       self->go_down(reason.empty() ? "closed" : reason);
+      if (!self->balance_waiters.empty() || self->ussd_deadline) self->finish_balance(false, "modem down: " + self->down_reason);
     }
     if (self->stopping) break;
     // Messages wait for the modem to come back, but not for ever (modem_settings::queue_hold).
