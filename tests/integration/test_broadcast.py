@@ -2,6 +2,7 @@
 once; a dry run counts and sends nothing; --where narrows; status --by breaks down; --at waits."""
 
 import collections
+import os
 import time
 import unittest
 
@@ -139,7 +140,6 @@ class BroadcastTest(DaemonTest):
         self.assertEqual(len(self.d.received(text)), s["recipients"])
 
     def test_text_from_a_file_and_the_status_views(self):
-        import os
         text = "Penyuluhan kakao: Kamis 09.00 di Kantor Desa.\nBawa contoh buah yang terserang hama."
         path = os.path.join(self.d.dir, "pengumuman.txt")
         with open(path, "w", encoding="utf-8") as f:

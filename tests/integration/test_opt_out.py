@@ -1,8 +1,6 @@
 """Issue 3: opting out during a broadcast cancels what was not yet sent to that person; an
 opted-out number gets nothing afterwards but the opt-out confirmation (DESIGN "Opt-out is absolute")."""
 
-import time
-
 import harness
 from harness import DaemonTest
 
@@ -77,7 +75,6 @@ class OptOutTest(DaemonTest):
         b2 = self.d.broadcast("--group", "warga-dusun-2", "--where", "rt=" + self.rt_of(phone), "--text", dusun2)
         self.d.wait_done(b2)
         self.assertEqual(self.d.received(dusun2).get(phone), 1)
-
 
 if __name__ == "__main__":
     harness.parse_args_and_run()
