@@ -55,9 +55,8 @@ set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
-# Debian's description: a synopsis line, then the long text (CPack indents it).
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
-Kentongan is a daemon through which a village information group (KIM) sends
+# The long description; CPack puts CPACK_PACKAGE_DESCRIPTION_SUMMARY before it as the synopsis.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "Kentongan is a daemon through which a village information group (KIM) sends
 announcements to residents' phones by SMS (SMPP) and WhatsApp, and through which
 residents text back: reports become tracked aspirations with tickets that officers
 answer from their own phones. It runs under systemd with a hardened unit; the
@@ -74,6 +73,9 @@ libphonenumber8, libicu72, libboost-system1.74.0")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    "${CMAKE_CURRENT_LIST_DIR}/deb/postinst;${CMAKE_CURRENT_LIST_DIR}/deb/prerm;${CMAKE_CURRENT_LIST_DIR}/deb/postrm")
+    "${CMAKE_CURRENT_LIST_DIR}/deb/postinst;${CMAKE_CURRENT_LIST_DIR}/deb/prerm;${CMAKE_CURRENT_LIST_DIR}/deb/postrm"
+    # The example config: dpkg asks before replacing one the admin edited. Paths must match
+    # CMAKE_INSTALL_FULL_SYSCONFDIR with the /usr prefix that scripts/package configures.
+    "${CMAKE_CURRENT_LIST_DIR}/deb/conffiles")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 include(CPack)

@@ -37,7 +37,8 @@ elif [[ $mode == deb ]]; then
   grep -q systemd-sysusers "$info/postinst" || fail "postinst does not run systemd-sysusers"
   grep -q systemd-tmpfiles "$info/postinst" || fail "postinst does not run systemd-tmpfiles"
   # The package installs the unit but must never enable or start it by itself.
-  grep -qE 'systemctl +(enable|start)|deb-systemd-helper +enable' "$info/postinst" && fail "postinst enables or starts the service"
+  grep -v '^[[:space:]]*#' "$info/postinst" | grep -qE 'systemctl +(enable|start)|deb-systemd-helper +enable' \
+    && fail "postinst enables or starts the service"
   grep -qx "$sysconf/kentongan/kentongan.json.example" "$info/conffiles" 2>/dev/null \
     || fail "$sysconf/kentongan/kentongan.json.example is not a conffile"
   rm -rf "$info"
@@ -108,6 +109,21 @@ for cmd in serve check-config broadcast status cancel "sim send" sms-info "subsc
            "export aspirations" "export deliveries" report "poll create" "poll results" demo smsc-sim "completion bash"; do
   grep -q "^\.SS $cmd" "$man_page" || fail "kentongan.8 has no section for '$cmd'"
 done
+
+# The sysusers and tmpfiles snippets, applied to an empty root as the postinst applies them to /.
+if [[ $EUID == 0 ]] && command -v systemd-sysusers > /dev/null; then
+  snip=$(mktemp -d)
+  mkdir -p "$snip/etc"
+  if ! systemd-sysusers --root="$snip" "$root$prefix/lib/sysusers.d/kentongan.conf" > /dev/null 2>&1 \
+     || ! grep -q '^kentongan:x:[0-9]*:[0-9]*:.*:/var/lib/kentongan:' "$snip/etc/passwd"; then
+    fail "systemd-sysusers did not create the kentongan user"
+  fi
+  systemd-tmpfiles --root="$snip" --create "$root$prefix/lib/tmpfiles.d/kentongan.conf" > /dev/null 2>&1 \
+    || fail "systemd-tmpfiles --create failed"
+  [[ $(stat -c %a "$snip/var/lib/kentongan" 2>/dev/null) == 700 ]] || fail "/var/lib/kentongan is not created 0700"
+  [[ $(stat -c %a "$snip/etc/kentongan/credentials" 2>/dev/null) == 700 ]] || fail "/etc/kentongan/credentials is not created 0700"
+  rm -rf "$snip"
+fi
 
 if (( failures > 0 )); then echo "$failures failure(s)"; exit 1; fi
 echo "packaging $mode: OK (${#expected[@]} files)"
