@@ -300,6 +300,11 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   const auto parts = split_path(request.path);
   if (request.path == "/healthz") co_return co_await api.health(false);
   if (request.path == "/readyz") co_return co_await api.health(true);
+  if (request.path.rfind("/webhooks/", 0) == 0) {
+    auto webhook_reply = co_await handle_webhook(request);
+    if (webhook_reply) co_return std::move(*webhook_reply);
+    co_return error_reply(404, "no such webhook: " + request.path);
+  }
   if (parts.empty() || parts[0] != "api") co_return error_reply(404, "no such path: " + request.path);
   if (!token_matches(request.header("authorization"), admin_token_)) {
     log_->warn("admin api request refused reason=bad_token path={}", request.path);
@@ -337,6 +342,8 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
       reload();
       co_return json_reply(200, json{{"reloaded", true}});
     }
+    auto intake_reply = co_await handle_intake_http(request, body);
+    if (intake_reply) co_return std::move(*intake_reply);
   } catch (const json::exception& e) {
     co_return error_reply(400, std::string("bad request: ") + e.what());
   }

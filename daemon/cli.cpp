@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "daemon/cli_common.hpp"
 #include "daemon/demo.hpp"
 #include "daemon/http_client.hpp"
 #include "daemon/http_server.hpp"
@@ -26,70 +27,6 @@
 
 namespace kentongan::daemon {
 namespace {
-
-using json = nlohmann::json;
-
-constexpr int exit_ok = 0, exit_failed = 1, exit_usage = 2, exit_unreachable = 3;
-
-struct global_options {
-  std::string config_file;
-  std::string state_dir;
-  std::string listen;
-  std::string log_level = "info";
-  bool log_phones = false;
-};
-
-std::string default_config_file() {
-  if (const char* env = std::getenv("KENTONGAN_CONFIG"); env && *env) return env;
-  return "/etc/kentongan/kentongan.json";
-}
-
-/// Where a CLI command finds the running daemon: --listen, else the config's http.listen.
-struct daemon_address {
-  std::string host;
-  std::uint16_t port = 0;
-  std::string token;
-};
-
-daemon_address locate_daemon(const global_options& g) {
-  std::string listen = g.listen;
-  std::string storage_path = "kentongan.db";
-  const std::filesystem::path config_file = g.config_file;
-  if (std::filesystem::exists(config_file)) {
-    auto loaded = config::load(config_file);
-    if (loaded.config) {
-      if (listen.empty()) listen = loaded.config->http.listen;
-      storage_path = loaded.config->storage.path;
-    }
-  }
-  if (listen.empty()) listen = "127.0.0.1:8787";
-  const auto [host, port] = split_host_port(listen);
-  std::optional<std::filesystem::path> flag;
-  if (!g.state_dir.empty()) flag = g.state_dir;
-  const auto state = resolve_state_dir(flag, config_file, storage_path);
-  const auto token_file = state / "admin.token";
-  std::ifstream in(token_file);
-  std::string token;
-  if (!in || !std::getline(in, token) || token.empty())
-    throw std::runtime_error("cannot read the admin token " + token_file.string() +
-                             ": run this as the daemon's user, or pass the daemon's --state-dir");
-  return {host, port, token};
-}
-
-/// Calls the daemon; prints its error and returns nullopt when the answer is not 2xx.
-std::optional<json> call(const global_options& g, const std::string& method, const std::string& target,
-                         const json& body = nullptr) {
-  const auto where = locate_daemon(g);
-  const auto reply = http_call(where.host, where.port, method, target, body.is_null() ? "" : body.dump(), where.token);
-  json parsed = json::parse(reply.body, nullptr, false);
-  if (reply.status / 100 != 2) {
-    std::string message = parsed.is_object() && parsed.contains("error") ? parsed["error"].get<std::string>() : reply.body;
-    std::cerr << "kentongan: " << message << "\n";
-    return std::nullopt;
-  }
-  if (parsed.is_discarded()) throw std::runtime_error("the daemon answered something that is not JSON");
-  return parsed;
-}
 
 std::string progress_bar(std::int64_t done, std::int64_t total, int width = 30) {
   const double f = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
@@ -334,6 +271,9 @@ int run_cli(int argc, char** argv) {
   smsc->add_option("--mo-file", smsc_opts.mo_file, "Messages to send to the first receiver: lines 'FROM TEXT'");
   smsc->add_option("--password", smsc_opts.password, "Require this bind password (default: any)");
 
+  std::vector<command_runner> runners;
+  add_aspiration_commands(app, g, runners);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -386,6 +326,8 @@ int run_cli(int argc, char** argv) {
       std::cout << "reload requested; the daemon's log says what changed\n";
       return exit_ok;
     }
+    for (const auto& run : runners)
+      if (auto code = run()) return *code;
     return exit_usage;
   } catch (const std::exception& e) {
     std::cerr << "kentongan: " << e.what() << "\n";

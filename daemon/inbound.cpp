@@ -47,6 +47,7 @@ struct conversation {
   const std::string& channel;
   const std::string& phone;
   std::shared_ptr<spdlog::logger> log;
+  inbound_effects& effects;
   const core::officer* officer = nullptr;
   bool replies_allowed = true;
 
@@ -123,6 +124,7 @@ struct conversation {
     const core::group* g = c.group ? find_group(*c.group) : nullptr;
     // Opt-out is absolute: a group we cannot recognise means everything.
     const auto cancelled = store.opt_out(phone, g ? std::optional<std::string>(g->id) : std::nullopt);
+    effects.opted_out.push_back(phone);
     log->info("opted out group={} cancelled={} phone={}", g ? g->id : "*", cancelled, log_phone(phone));
     if (g)
       reply(intake::reply_id::unsubscribed, {{"group", g->id}});
@@ -193,6 +195,7 @@ struct conversation {
       return;
     }
     const auto id = store.create_broadcast(spec);
+    effects.new_broadcast = true;
     log->info("relay posted group={} broadcast={} from={}", g->id, id, log_phone(phone));
     reply(intake::reply_id::relay_sent, {{"group", g->id}});
   }
@@ -243,6 +246,7 @@ struct conversation {
     spec.created_by += " approved-by:" + officer->phone;
     store.cancel_broadcast(id);
     store.create_broadcast(spec);
+    effects.new_broadcast = true;
     const std::string group = spec.groups.empty() ? "" : spec.groups.front();
     reply(intake::reply_id::approved, {{"id", c.id}, {"group", group}});
   }
@@ -259,10 +263,10 @@ struct conversation {
 }  // namespace
 
 void service::handle_inbound_locked(storage::store& s, const std::string& channel_name, const channel::inbound& message,
-                                    std::int64_t inbox_id) {
+                                    std::int64_t inbox_id, inbound_effects& effects) {
   auto& st = *intake_;
   const std::string& phone = message.from;
-  conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_};
+  conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_, effects};
   for (const auto& o : st.config.officers)
     if (o.phone == phone) conv.officer = &o;
   if (!st.flood.accept_message(phone, std::chrono::steady_clock::now())) {
@@ -279,6 +283,31 @@ void service::reload_intake() {
   auto next = std::make_shared<intake_state>(config_);
   auto* self = this;
   change([self, next](storage::store&) { self->intake_ = std::make_unique<intake_state>(std::move(*next)); });
+}
+
+}  // namespace kentongan::daemon
+
+namespace kentongan::daemon {
+
+void service::apply_inbound_effects(const inbound_effects& effects) {
+  if (effects.new_broadcast) wake_scheduler();
+  if (effects.opted_out.empty()) return;
+  // Claimed rows wait in memory for tokens; an opt-out must stop them too, not only the queue.
+  for (auto& slot : channels_) {
+    std::deque<storage::outbox_row> keep;
+    for (auto& row : slot->backlog) {
+      const bool stop = row.broadcast_id != 0 &&
+                        std::find(effects.opted_out.begin(), effects.opted_out.end(), row.phone) != effects.opted_out.end();
+      if (!stop) {
+        keep.push_back(std::move(row));
+        continue;
+      }
+      const auto id = row.id;
+      // Requeued after an opt-out, the store cancels the row instead.
+      change([id](storage::store& s) { s.requeue(id, core::now(), "recipient opted out"); });
+    }
+    slot->backlog.swap(keep);
+  }
 }
 
 }  // namespace kentongan::daemon

@@ -2,6 +2,8 @@
 /// Private to daemon/: the intake state that lives on the storage writer thread.
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "intake/rate_limiter.hpp"
@@ -19,6 +21,12 @@ struct intake_state {
   config::village_config config;  ///< groups, officers, info pages as of the last (re)load
 
   explicit intake_state(const config::village_config& cfg);
+};
+
+/// What handling an inbound message changed that the I/O thread must know about.
+struct inbound_effects {
+  std::vector<std::string> opted_out;  ///< phones whose claimed broadcast rows must not go out
+  bool new_broadcast = false;          ///< a relay post: wake the scheduler
 };
 
 /// Builds the intake settings from the config; throws std::runtime_error listing every override

@@ -16,6 +16,7 @@
 #include "config/phone.hpp"
 #include "protocol/sim/sim_channel.hpp"
 #include "protocol/smpp/esme_channel.hpp"
+#include "protocol/whatsapp/whatsapp_channel.hpp"
 
 namespace kentongan::daemon {
 
@@ -151,6 +152,33 @@ void service::build_channels() {
       es.transliterate = cs.transliterate;
       es.price_per_part = cs.price_per_part;
       slot->link = std::make_unique<smpp::esme_channel>(io_, es, *this);
+    } else if (const auto* w = std::get_if<config::whatsapp_channel>(&cs.settings)) {
+      whatsapp::settings ws;
+      ws.name = cs.name;
+      ws.api_base = w->api_base;
+      ws.api_version = w->api_version;
+      ws.phone_number_id = w->phone_number_id;
+      ws.token = config::read_secret(w->token_file);
+      for (const auto& [purpose, name] : w->templates) {
+        ws.templates[purpose] = whatsapp::template_spec{name, "id", true};
+        if (purpose == "broadcast" || purpose == "default") ws.default_template = purpose;
+      }
+      ws.tps = cs.tps;
+      ws.window = cs.window;
+      ws.price_per_message = cs.price_per_part;
+      // Plain-HTTP test servers on loopback need no TLS; Meta's API is always HTTPS and verified.
+      ws.verify_tls = ws.api_base.rfind("https://", 0) == 0;
+      auto link = std::make_unique<whatsapp::whatsapp_channel>(io_, ws, *this);
+      whatsapp_endpoint ep;
+      ep.name = cs.name;
+      ep.phone_number_id = w->phone_number_id;
+      ep.app_secret = w->app_secret_file.empty() ? std::string{} : config::read_secret(w->app_secret_file);
+      ep.verify_token = w->verify_token_file.empty() ? std::string{} : config::read_secret(w->verify_token_file);
+      ep.link = link.get();
+      if (ep.app_secret.empty())
+        log_->warn("whatsapp channel has no app_secret_file: its webhooks will be refused name={}", cs.name);
+      whatsapp_.push_back(std::move(ep));
+      slot->link = std::move(link);
     } else {
       log_->warn("channel not started name={} type={} reason=\"this build does not support the channel type yet\"",
                  cs.name, cs.type);
@@ -237,10 +265,32 @@ void service::route(storage::outbox_row row, const std::vector<std::string>& exc
   channels_[*choice]->backlog.push_back(std::move(row));
 }
 
+bool service::under_caps(channel_slot& slot) {
+  if (slot.settings.hourly_cap == 0 && slot.settings.daily_cap == 0) return true;
+  const auto local_minutes =
+      std::chrono::duration_cast<std::chrono::minutes>(std::chrono::system_clock::now().time_since_epoch()) + utc_offset_;
+  const std::int64_t hour = local_minutes.count() / 60;
+  const std::int64_t day = hour / 24;
+  if (hour != slot.cap_hour) {
+    slot.cap_hour = hour;
+    slot.sent_this_hour = 0;
+  }
+  if (day != slot.cap_day) {
+    slot.cap_day = day;
+    slot.sent_today = 0;
+  }
+  const bool ok = (slot.settings.hourly_cap == 0 || slot.sent_this_hour < slot.settings.hourly_cap) &&
+                  (slot.settings.daily_cap == 0 || slot.sent_today < slot.settings.daily_cap);
+  return ok;
+}
+
 void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
   while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < std::max<std::size_t>(1, slot.settings.window)) {
+    if (!under_caps(slot)) break;
     if (slot.bucket.take(1, now) == 0) break;
+    ++slot.sent_this_hour;
+    ++slot.sent_today;
     auto row = std::move(slot.backlog.front());
     slot.backlog.pop_front();
     channel::outbound out;
@@ -430,15 +480,17 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
   if (const auto phone = config::normalise_phone(message.from, config_.village.country); phone.ok())
     message.from = phone.e164;
   auto stored = std::make_shared<bool>(false);
+  auto effects = std::make_shared<inbound_effects>();
   change(
-      [self, channel_name, message, stored](storage::store& s) {
+      [self, channel_name, message, stored, effects](storage::store& s) {
         const auto id = s.store_inbound(channel_name, message.provider_id, message.from, message.text, message.received_at);
         *stored = true;
         if (!id) return;  // a redelivery: stored once already, nothing happens twice
-        self->handle_inbound_locked(s, channel_name, message, *id);
+        self->handle_inbound_locked(s, channel_name, message, *id, *effects);
       },
-      [self, ack, stored](std::exception_ptr e) {
+      [self, ack, stored, effects](std::exception_ptr e) {
         if (ack) ack(!e && *stored);
+        self->apply_inbound_effects(*effects);
         self->wake_dispatcher();
       });
 }
@@ -509,6 +561,7 @@ void service::begin_shutdown() {
 
 asio::awaitable<void> service::shutdown_sequence() {
   if (http_) http_->stop();
+  if (webhook_http_) webhook_http_->stop();
   dispatch_timer_.cancel();
   scheduler_timer_.cancel();
   // Claimed but never handed to a channel: back to the queue, untouched by any network.
@@ -571,6 +624,12 @@ void service::start() {
   http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_http, this));
   const auto [host, port] = split_host_port(options_.listen.value_or(config_.http.listen));
   http_->listen(host, port);
+  if (!config_.http.webhook_listen.empty()) {
+    webhook_http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_webhook_only, this));
+    const auto [wh_host, wh_port] = split_host_port(config_.http.webhook_listen);
+    webhook_http_->listen(wh_host, wh_port);
+    log_->info("webhooks listening listen={}:{}", wh_host, webhook_http_->port());
+  }
   log_->info("ready village=\"{}\" listen={}:{} database={} channels={}", config_.village.name, host, http_->port(),
              db_file_.string(), channels_.size());
 

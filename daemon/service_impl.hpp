@@ -26,6 +26,9 @@
 namespace kentongan::sim {
 class sim_channel;
 }
+namespace kentongan::whatsapp {
+class whatsapp_channel;
+}
 
 namespace kentongan::daemon {
 
@@ -39,11 +42,26 @@ struct channel_slot {
   std::size_t in_flight = 0;            ///< handed to the channel, no submit_result yet
   std::deque<storage::outbox_row> backlog;  ///< claimed (state sending), waiting for window or tokens
   double throttle_factor = 1.0;         ///< < 1 while the network asks us to slow down
+  /// Carriers block SIMs that burst: hourly and daily caps, counted per village-local hour/day.
+  std::int64_t cap_hour = -1, cap_day = -1;
+  std::uint32_t sent_this_hour = 0, sent_today = 0;
   std::uint64_t submitted = 0, failed = 0;
 };
 
 template <typename R>
 struct query_initiation;
+
+/// A WhatsApp number: its channel and the secrets its webhooks are checked with.
+struct whatsapp_endpoint {
+  std::string name;
+  std::string phone_number_id;
+  std::string app_secret;
+  std::string verify_token;
+  whatsapp::whatsapp_channel* link = nullptr;
+};
+
+using chan_inbound = channel::inbound;
+using chan_report = channel::delivery_report;
 
 class service final : public channel::events {
  public:
@@ -76,6 +94,12 @@ class service final : public channel::events {
   asio::awaitable<void> run_channel(channel_slot* slot);
   asio::awaitable<void> shutdown_sequence();
   asio::awaitable<http_response> handle_http(const http_request& request);
+  /// Provider webhooks (webhooks.cpp); nullopt when the path is not a webhook.
+  asio::awaitable<std::optional<http_response>> handle_webhook(const http_request& request);
+  /// The separate webhook listener serves webhooks only, never the admin API.
+  asio::awaitable<http_response> handle_webhook_only(const http_request& request);
+  /// Aspiration, export and poll routes (aspirations_api.cpp); nullopt when the route is not theirs.
+  asio::awaitable<std::optional<http_response>> handle_intake_http(const http_request& request, const nlohmann::json& body);
   void wake_dispatcher();
   void wake_scheduler();
   void pump(channel_slot& slot);
@@ -91,7 +115,11 @@ class service final : public channel::events {
   /// Writer thread only: what an inbound message does (keywords, aspirations, replies), in the
   /// same transaction that stored it. Defined in inbound.cpp.
   void handle_inbound_locked(storage::store& s, const std::string& channel, const channel::inbound& message,
-                             std::int64_t inbox_id);
+                             std::int64_t inbox_id, struct inbound_effects& effects);
+  /// I/O thread: what an inbound message changed that the dispatcher holds in memory.
+  void apply_inbound_effects(const struct inbound_effects& effects);
+  /// Whether a channel's hourly or daily cap still allows a message now.
+  bool under_caps(channel_slot& slot);
   std::string render(const storage::outbox_row& row) const;
 
   serve_options options_;
@@ -105,6 +133,8 @@ class service final : public channel::events {
   std::unordered_map<std::int64_t, storage::outbox_row> in_flight_;  ///< by outbox id, until submit_result
   std::unordered_map<std::int64_t, std::vector<std::string>> excluded_;  ///< channels that refused a row for good
   std::unique_ptr<http_server> http_;
+  std::unique_ptr<http_server> webhook_http_;
+  std::vector<whatsapp_endpoint> whatsapp_;
   asio::steady_timer dispatch_timer_;
   asio::steady_timer scheduler_timer_;
   asio::signal_set signals_;

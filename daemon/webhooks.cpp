@@ -1,0 +1,109 @@
+// Webhooks from providers (WhatsApp Cloud API). Served without the admin token but only with a
+// valid signature; answered 200 only after what they carried is durably stored.
+#include <nlohmann/json.hpp>
+
+#include "daemon/inbound.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/service_impl.hpp"
+#include "protocol/whatsapp/signature.hpp"
+#include "protocol/whatsapp/webhook.hpp"
+#include "protocol/whatsapp/whatsapp_channel.hpp"
+
+namespace kentongan::daemon {
+namespace {
+
+http_response plain(unsigned status, std::string body, std::string type = "text/plain") {
+  return http_response{status, std::move(type), std::move(body), {}};
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<http_response>> service::handle_webhook(const http_request& request) {
+  if (request.path != "/webhooks/whatsapp") co_return std::nullopt;
+  auto log = spdlog::get("http") ? spdlog::get("http") : log_;
+  if (whatsapp_.empty()) co_return plain(404, "no WhatsApp channel is configured\n");
+
+  if (request.method == "GET") {
+    // Meta's subscription handshake: echo the challenge only for our verify token.
+    auto q = [&](const char* k) {
+      auto it = request.query.find(k);
+      return it == request.query.end() ? std::string{} : it->second;
+    };
+    for (const auto& wa : whatsapp_) {
+      if (auto challenge = whatsapp::verify_subscription(q("hub.mode"), q("hub.verify_token"), q("hub.challenge"), wa.verify_token))
+        co_return plain(200, *challenge);
+    }
+    log->warn("webhook verification refused channel=whatsapp reason=bad_verify_token");
+    co_return plain(403, "verification failed\n");
+  }
+  if (request.method != "POST") co_return plain(405, "use GET for verification or POST for notifications\n");
+
+  const auto signature = request.header("x-hub-signature-256");
+  const whatsapp_endpoint* source = nullptr;
+  for (const auto& wa : whatsapp_)
+    if (whatsapp::verify_signature(request.body, signature, wa.app_secret)) source = &wa;
+  if (!source) {
+    log->warn("webhook rejected channel=whatsapp reason={} bytes={}", signature.empty() ? "missing_signature" : "bad_signature",
+              request.body.size());
+    co_return plain(signature.empty() ? 401 : 403, "invalid or missing X-Hub-Signature-256\n");
+  }
+  auto parsed = whatsapp::parse_webhook(request.body);
+  if (!parsed) {
+    log->warn("webhook rejected channel=whatsapp reason=malformed detail=\"{}\"", parsed.reason);
+    co_return plain(400, "malformed webhook: " + parsed.reason + "\n");
+  }
+
+  // Route each item to the channel whose phone number it names (one daemon, several numbers).
+  struct item {
+    std::string channel;
+    chan_inbound message;
+  };
+  std::vector<item> messages;
+  std::vector<std::pair<std::string, chan_report>> reports;
+  for (const auto& m : parsed.value.messages) {
+    const auto* target = source;
+    for (const auto& wa : whatsapp_)
+      if (wa.phone_number_id == m.phone_number_id) target = &wa;
+    auto in = whatsapp::inbound_from_message(m);
+    if (target->link) target->link->note_inbound(in.from, in.received_at);
+    messages.push_back({target->name, std::move(in)});
+  }
+  for (const auto& st : parsed.value.statuses) {
+    const auto* target = source;
+    for (const auto& wa : whatsapp_)
+      if (wa.phone_number_id == st.phone_number_id) target = &wa;
+    if (auto r = whatsapp::report_from_status(st)) reports.emplace_back(target->name, std::move(*r));
+  }
+  auto* self = this;
+  auto effects = std::make_shared<inbound_effects>();
+  const auto store_all = [self, messages, reports, effects](storage::store& s) {
+    int stored = 0;
+    for (const auto& [channel_name, m] : messages) {
+      const auto id = s.store_inbound(channel_name, m.provider_id, m.from, m.text, m.received_at);
+      if (!id) continue;  // a redelivered webhook changes nothing twice
+      ++stored;
+      self->handle_inbound_locked(s, channel_name, m, *id, *effects);
+    }
+    for (const auto& [channel_name, r] : reports) {
+      const auto state = r.status == channel::report_status::delivered ? core::message_state::delivered
+                         : r.status == channel::report_status::expired ? core::message_state::expired
+                                                                       : core::message_state::failed;
+      if (!s.mark_reported(channel_name, r.provider_id, state, r.reason))
+        s.log_event("unknown_receipt", channel_name, r.provider_id);
+    }
+    return stored;
+  };
+  const int stored = co_await query<int>(store_all);
+  apply_inbound_effects(*effects);
+  log->info("webhook accepted channel=whatsapp messages={} new={} statuses={}", messages.size(), stored, reports.size());
+  wake_dispatcher();
+  co_return plain(200, "ok\n");
+}
+
+asio::awaitable<http_response> service::handle_webhook_only(const http_request& request) {
+  auto reply = co_await handle_webhook(request);
+  if (reply) co_return std::move(*reply);
+  co_return http_response{404, "text/plain", "only webhooks are served on this address\n", {}};
+}
+
+}  // namespace kentongan::daemon
