@@ -294,12 +294,45 @@ struct admin_api {
   }
 };
 
+http_response service::metrics() const {
+  // Prometheus text format 0.0.4; names prefixed kentongan_.
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  family("kentongan_channel_up", "gauge", "1 when the channel's link is up");
+  for (const auto& slot : channels_)
+    out += "kentongan_channel_up{channel=\"" + slot->link->name() + "\",kind=\"" + slot->link->kind() + "\"} " +
+           (slot->link->is_up() ? "1" : "0") + "\n";
+  family("kentongan_messages_submitted_total", "counter", "Messages the network accepted, by channel");
+  for (const auto& slot : channels_)
+    out += "kentongan_messages_submitted_total{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->submitted) + "\n";
+  family("kentongan_messages_refused_total", "counter", "Messages a channel refused for good, by channel");
+  for (const auto& slot : channels_)
+    out += "kentongan_messages_refused_total{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->failed) + "\n";
+  family("kentongan_messages_in_flight", "gauge", "Messages handed to a channel without an answer yet");
+  for (const auto& slot : channels_)
+    out += "kentongan_messages_in_flight{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->in_flight) + "\n";
+  family("kentongan_messages_waiting", "gauge", "Messages claimed from the outbox waiting for the channel's rate or window");
+  for (const auto& slot : channels_)
+    out += "kentongan_messages_waiting{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->backlog.size()) + "\n";
+  family("kentongan_channel_rate_factor", "gauge", "Share of the configured rate in use (below 1 while throttled)");
+  for (const auto& slot : channels_)
+    out += "kentongan_channel_rate_factor{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->throttle_factor) + "\n";
+  family("kentongan_inbound_total", "counter", "Inbound messages received from every channel");
+  out += "kentongan_inbound_total " + std::to_string(inbound_count_) + "\n";
+  family("kentongan_in_doubt_recovered", "gauge", "Rows found in sending at start-up (may reach a phone twice)");
+  out += "kentongan_in_doubt_recovered " + std::to_string(in_doubt_recovered_) + "\n";
+  return http_response{200, "text/plain; version=0.0.4", out, {}};
+}
+
 asio::awaitable<http_response> service::handle_http(const http_request& request_in) {
   http_request request = request_in;
   admin_api api{*this};
   const auto parts = split_path(request.path);
   if (request.path == "/healthz") co_return co_await api.health(false);
   if (request.path == "/readyz") co_return co_await api.health(true);
+  if (request.path == "/metrics") co_return metrics();
   if (request.path.rfind("/webhooks/", 0) == 0) {
     auto webhook_reply = co_await handle_webhook(request);
     if (webhook_reply) co_return std::move(*webhook_reply);

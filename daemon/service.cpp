@@ -479,6 +479,7 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
   // Networks spell senders many ways ("6281…", "081…", "+62 812…"); the inbox keeps E.164.
   if (const auto phone = config::normalise_phone(message.from, config_.village.country); phone.ok())
     message.from = phone.e164;
+  ++inbound_count_;
   auto stored = std::make_shared<bool>(false);
   auto effects = std::make_shared<inbound_effects>();
   change(
@@ -590,6 +591,30 @@ asio::awaitable<void> service::shutdown_sequence() {
   io_.stop();
 }
 
+asio::awaitable<void> service::watchdog_loop() {
+  std::uint64_t usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &usec) > 0 && usec > 0;
+  const auto period = watchdog ? std::chrono::microseconds{usec / 2} : std::chrono::microseconds{std::chrono::seconds{10}};
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    std::uint64_t submitted = 0, backlog = 0;
+    int up = 0;
+    for (const auto& slot : channels_) {
+      submitted += slot->submitted;
+      backlog += slot->backlog.size();
+      up += slot->link->is_up() ? 1 : 0;
+    }
+    const std::string status = "STATUS=channels up " + std::to_string(up) + "/" + std::to_string(channels_.size()) +
+                               ", sent " + std::to_string(submitted) + ", in flight " + std::to_string(in_flight_.size()) +
+                               ", waiting " + std::to_string(backlog) + ", received " + std::to_string(inbound_count_);
+    sd_notify(0, status.c_str());
+    if (watchdog) sd_notify(0, "WATCHDOG=1");
+    timer.expires_after(period);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 void service::start() {
   // Start-up recovery before anything is sent: rows a crash left in `sending` may have reached the
   // network; they are retried and counted as possible duplicates.
@@ -636,6 +661,7 @@ void service::start() {
   for (auto& slot : channels_) asio::co_spawn(io_, run_channel(slot.get()), asio::detached);
   asio::co_spawn(io_, scheduler_loop(), asio::detached);
   asio::co_spawn(io_, dispatch_loop(), asio::detached);
+  asio::co_spawn(io_, watchdog_loop(), asio::detached);
 
   auto* self = this;
   std::function<void(const boost::system::error_code&, int)> on_signal;

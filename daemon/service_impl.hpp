@@ -93,6 +93,10 @@ class service final : public channel::events {
   asio::awaitable<void> scheduler_loop();
   asio::awaitable<void> run_channel(channel_slot* slot);
   asio::awaitable<void> shutdown_sequence();
+  /// WATCHDOG=1 from the event loop itself (a hung loop stops it) and a STATUS= line for systemctl.
+  asio::awaitable<void> watchdog_loop();
+  /// GET /metrics, from what the I/O thread holds in memory (no database query).
+  http_response metrics() const;
   asio::awaitable<http_response> handle_http(const http_request& request);
   /// Provider webhooks (webhooks.cpp); nullopt when the path is not a webhook.
   asio::awaitable<std::optional<http_response>> handle_webhook(const http_request& request);
@@ -148,6 +152,7 @@ class service final : public channel::events {
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<spdlog::logger> dispatch_log_;
   std::int64_t in_doubt_recovered_ = 0;
+  std::uint64_t inbound_count_ = 0;
   int exit_code_ = 0;
   /// Touched only inside writer jobs (the storage thread): intake settings and flood control.
   std::unique_ptr<struct intake_state> intake_;
