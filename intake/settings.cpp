@@ -171,7 +171,9 @@ void merge_tags(settings& s, const overrides& o, std::vector<std::string>& error
       }
     }
     if (!ok) continue;
-    const auto rule = std::find_if(s.tags.begin(), s.tags.end(), [&](const tag_rule& r) { return r.tag == tag; });
+    // clang 14 (the fuzz build) cannot capture a structured binding in a lambda.
+    const std::string& wanted = tag;
+    const auto rule = std::find_if(s.tags.begin(), s.tags.end(), [&wanted](const tag_rule& r) { return r.tag == wanted; });
     if (words.empty()) {
       if (rule != s.tags.end()) s.tags.erase(rule);
     } else if (rule != s.tags.end()) {
