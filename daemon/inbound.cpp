@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "daemon/logging.hpp"
+#include "daemon/polls.hpp"
 #include "daemon/service_impl.hpp"
 #include "intake/command.hpp"
 #include "intake/reply.hpp"
@@ -254,6 +255,13 @@ struct conversation {
   void operator()(const intake::incomplete& c) { reply(intake::reply_id::usage(c.which), {{"prefix", state.settings.ticket_prefix}}); }
 
   void operator()(const intake::unmatched& c) {
+    // A reply to an open poll ("1", "Sabtu") is a vote; anything else goes on to the intake.
+    std::string ack;
+    if (try_poll_vote(store, state, phone, c.text, ack)) {
+      if (replies_allowed && state.flood.allow_reply(phone, std::chrono::steady_clock::now()))
+        store.enqueue_direct(phone, ack, core::priority::urgent, channel);
+      return;
+    }
     const auto resolved = intake::resolve_unmatched(c, state.settings);
     if (std::holds_alternative<intake::unmatched>(resolved)) return operator()(intake::help{});
     std::visit(*this, resolved);
