@@ -16,7 +16,7 @@ if [[ $mode == install ]]; then
   if [[ ! -x $build/daemon/kentongan ]]; then
     echo "FAIL: $build/daemon/kentongan is not built"; exit 1
   fi
-  DESTDIR=$root cmake --install "$build" > "$root.log" 2>&1 || { cat "$root.log"; rm -f "$root.log"; fail "cmake --install"; exit 1; }
+  DESTDIR=$root "${CMAKE:-cmake}" --install "$build" > "$root.log" 2>&1 || { cat "$root.log"; rm -f "$root.log"; fail "cmake --install"; exit 1; }
   rm -f "$root.log"
 elif [[ $mode == deb ]]; then
   shopt -s nullglob
