@@ -1,6 +1,7 @@
 #include "core/model.hpp"
 
 #include <array>
+#include <cctype>
 #include <utility>
 
 namespace kentongan::core {
@@ -53,6 +54,15 @@ std::string_view to_string(consent_source c) { return name_of(consent_sources, c
 std::optional<consent_source> parse_consent_source(std::string_view s) { return parse_enum(consent_sources, s); }
 std::string_view to_string(relay_policy r) { return name_of(relay_policies, r); }
 std::optional<relay_policy> parse_relay_policy(std::string_view s) { return parse_enum(relay_policies, s); }
+
+std::string normalise_provider_id(std::string_view id) {
+  std::string out;
+  out.reserve(id.size());
+  for (char c : id) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const auto first = out.find_first_not_of('0');
+  if (first == std::string::npos) return out.empty() ? out : std::string("0");
+  return out.substr(first);
+}
 
 std::string mask_phone(std::string_view e164) {
   // Keep the country and operator prefix (useful for routing questions) and the last three digits

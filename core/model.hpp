@@ -69,6 +69,11 @@ struct officer {
   bool operator==(const officer&) const = default;
 };
 
+/// The comparison key of a provider's message id: lower-case, leading zeros stripped. SMSCs
+/// disagree on the id's form between submit_sm_resp and the receipt (case, zero padding), so both
+/// the stored id and a receipt's id are compared through this.
+std::string normalise_provider_id(std::string_view id);
+
 /// Masks a phone number for logs: "+6281234567890" -> "+62812****890".
 std::string mask_phone(std::string_view e164);
 

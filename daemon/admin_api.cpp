@@ -65,6 +65,34 @@ std::vector<std::string> split_path(const std::string& path) {
 
 }  // namespace
 
+std::string read_broadcast_targets(const json& body, const std::vector<core::group>& groups,
+                                   storage::broadcast_spec& spec) {
+  spec.all = body.value("all", false);
+  for (const auto& g : body.value("groups", json::array())) {
+    if (!g.is_string()) return "\"groups\" must be a list of group names";
+    const auto name = g.get<std::string>();
+    const bool known = std::any_of(groups.begin(), groups.end(), [&](const core::group& cg) { return cg.id == name; });
+    if (!known) {
+      std::string names;
+      for (const auto& cg : groups) names += (names.empty() ? "" : ", ") + cg.id;
+      return "no group named '" + name + "'; the groups are: " + names;
+    }
+    spec.groups.push_back(name);
+  }
+  if (!spec.all && spec.groups.empty()) return "choose at least one --group, or --all";
+  for (const auto& w : body.value("where", json::array())) {
+    const auto text = w.is_string() ? w.get<std::string>() : std::string{};
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return "--where takes ATTRIBUTE=VALUE, for example dusun=Kaja (got '" + text + "')";
+    spec.where.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+  }
+  const auto prio = core::parse_priority(body.value("priority", std::string("normal")));
+  if (!prio) return "priority must be normal or urgent";
+  spec.priority = *prio;
+  return {};
+}
+
 /// The routes, as friends of the service: each runs on the I/O thread, database work through query().
 struct admin_api {
   service& svc;
@@ -74,31 +102,8 @@ struct admin_api {
     if (!body.contains("text") || !body["text"].is_string() || body["text"].get<std::string>().empty())
       co_return error_reply(400, "a broadcast needs a non-empty \"text\"");
     spec.text = body["text"].get<std::string>();
-    spec.all = body.value("all", false);
-    for (const auto& g : body.value("groups", json::array())) {
-      if (!g.is_string()) co_return error_reply(400, "\"groups\" must be a list of group names");
-      spec.groups.push_back(g.get<std::string>());
-    }
-    if (!spec.all && spec.groups.empty()) co_return error_reply(400, "choose at least one --group, or --all");
-    for (const auto& g : spec.groups) {
-      const bool known = std::any_of(svc.config_.groups.begin(), svc.config_.groups.end(),
-                                     [&](const core::group& cg) { return cg.id == g; });
-      if (!known) {
-        std::string names;
-        for (const auto& cg : svc.config_.groups) names += (names.empty() ? "" : ", ") + cg.id;
-        co_return error_reply(400, "no group named '" + g + "'; the groups are: " + names);
-      }
-    }
-    for (const auto& w : body.value("where", json::array())) {
-      const auto text = w.is_string() ? w.get<std::string>() : std::string{};
-      const auto eq = text.find('=');
-      if (eq == std::string::npos || eq == 0)
-        co_return error_reply(400, "--where takes ATTRIBUTE=VALUE, for example dusun=Kaja (got '" + text + "')");
-      spec.where.emplace_back(text.substr(0, eq), text.substr(eq + 1));
-    }
-    const auto prio = core::parse_priority(body.value("priority", std::string("normal")));
-    if (!prio) co_return error_reply(400, "priority must be normal or urgent");
-    spec.priority = *prio;
+    if (const auto problem = read_broadcast_targets(body, svc.config_.groups, spec); !problem.empty())
+      co_return error_reply(400, problem);
     const auto now = std::chrono::system_clock::now();
     if (const auto at = body.value("at", std::string{}); !at.empty()) {
       const auto t = parse_send_time(at, now, svc.utc_offset_);

@@ -314,30 +314,8 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
     if (poll.until <= core::now()) co_return reply_error(400, "--until is already past");
 
     storage::broadcast_spec spec;
-    spec.all = body.value("all", false);
-    for (const auto& g : body.value("groups", json::array())) {
-      if (!g.is_string()) co_return reply_error(400, "\"groups\" must be a list of group names");
-      const auto name = g.get<std::string>();
-      const bool known = std::any_of(config_.groups.begin(), config_.groups.end(),
-                                     [&](const core::group& cg) { return cg.id == name; });
-      if (!known) {
-        std::string names;
-        for (const auto& cg : config_.groups) names += (names.empty() ? "" : ", ") + cg.id;
-        co_return reply_error(400, "no group named '" + name + "'; the groups are: " + names);
-      }
-      spec.groups.push_back(name);
-    }
-    if (!spec.all && spec.groups.empty()) co_return reply_error(400, "choose at least one --group, or --all");
-    for (const auto& w : body.value("where", json::array())) {
-      const auto text = w.is_string() ? w.get<std::string>() : std::string{};
-      const auto eq = text.find('=');
-      if (eq == std::string::npos || eq == 0)
-        co_return reply_error(400, "--where takes ATTRIBUTE=VALUE, for example dusun=Kaja (got '" + text + "')");
-      spec.where.emplace_back(text.substr(0, eq), text.substr(eq + 1));
-    }
-    const auto prio = core::parse_priority(body.value("priority", std::string("normal")));
-    if (!prio) co_return reply_error(400, "priority must be normal or urgent");
-    spec.priority = *prio;
+    if (const auto problem = read_broadcast_targets(body, config_.groups, spec); !problem.empty())
+      co_return reply_error(400, problem);
     spec.text = poll_broadcast_text(poll.question, poll.options, until_shown);
     spec.created_by = body.value("created_by", std::string("admin"));
     // Votes close with the poll: a message still queued then is of no use.

@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "daemon/cli_common.hpp"
+#include "daemon/completion.hpp"
 #include "daemon/demo.hpp"
 #include "daemon/http_client.hpp"
 #include "daemon/http_server.hpp"
@@ -148,6 +149,7 @@ int cmd_status(const global_options& g, std::int64_t id, bool watch, bool json_o
     return exit_ok;
   }
   const std::string target = "/api/broadcasts/" + std::to_string(id) + (by.empty() ? "" : "?by=" + by);
+  std::optional<std::chrono::steady_clock::time_point> sent_all_at;
   for (;;) {
     auto r = call(g, "GET", target);
     if (!r) return exit_failed;
@@ -155,7 +157,15 @@ int cmd_status(const global_options& g, std::int64_t id, bool watch, bool json_o
       std::cout << r->dump() << "\n";
     else
       print_status(*r, std::cout);
-    if (!watch || is_finished(*r)) return exit_ok;
+    if (!watch) return exit_ok;
+    // Done sending is not yet done: keep watching while delivery reports come in, but not for
+    // ever — some networks never report, and a submitted message is then as far as we can know.
+    if (is_finished(*r)) {
+      if (!sent_all_at) sent_all_at = std::chrono::steady_clock::now();
+      if ((*r)["submitted"].get<std::int64_t>() == 0 ||
+          std::chrono::steady_clock::now() - *sent_all_at > std::chrono::seconds{60})
+        return exit_ok;
+    }
     std::cout.flush();
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
   }
@@ -271,6 +281,10 @@ int run_cli(int argc, char** argv) {
   smsc->add_option("--mo-file", smsc_opts.mo_file, "Messages to send to the first receiver: lines 'FROM TEXT'");
   smsc->add_option("--password", smsc_opts.password, "Require this bind password (default: any)");
 
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->require_subcommand(1);
+  auto* completion_bash = completion->add_subcommand("bash", "bash completion: source <(kentongan completion bash)");
+
   std::vector<command_runner> runners;
   add_aspiration_commands(app, g, runners);
 
@@ -292,6 +306,10 @@ int run_cli(int argc, char** argv) {
     }
     if (app.got_subcommand("check-config")) return cmd_check_config(g);
     if (smsc->parsed()) return run_smsc_sim(smsc_opts);
+    if (completion_bash->parsed()) {
+      std::cout << bash_completion();
+      return exit_ok;
+    }
     if (sms_info->parsed()) return cmd_sms_info(info_text, info_json, info_translit);
     if (demo->parsed()) {
       demo_opts.listen = g.listen;

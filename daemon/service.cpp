@@ -330,6 +330,14 @@ asio::awaitable<void> service::dispatch_loop() {
         dispatch_log_->error("claim failed error=\"{}\"", e.what());
       }
       claiming_ = false;
+      if (stopping_) {
+        // Claimed while the daemon began to stop: back to the queue untouched, not left in sending.
+        for (const auto& row : rows) {
+          const auto id = row.id;
+          change([id](storage::store& s) { s.requeue(id, core::now(), "daemon stopping"); });
+        }
+        break;
+      }
       for (auto& row : rows) route(std::move(row));
       for (auto& slot : channels_) pump(*slot);
       if (rows.size() == limit) continue;  // more is due: go again at once

@@ -60,6 +60,11 @@ struct whatsapp_endpoint {
   whatsapp::whatsapp_channel* link = nullptr;
 };
 
+/// Reads a broadcast's targets from an admin API body — "groups" (checked against the config),
+/// "all", "where" (ATTRIBUTE=VALUE) and "priority" — into `spec`; returns what is wrong, or "".
+std::string read_broadcast_targets(const nlohmann::json& body, const std::vector<core::group>& groups,
+                                   storage::broadcast_spec& spec);
+
 using chan_inbound = channel::inbound;
 using chan_report = channel::delivery_report;
 

@@ -18,16 +18,7 @@ using core::message_state;
 
 namespace {
 
-// The same rule as channel::normalise_provider_id (storage may not include protocol/): SMSCs disagree on case
-// and on leading zeros between submit_sm_resp and the receipt, so both sides are stored and looked up this way.
-std::string normalise_provider_id(std::string_view id) {
-  std::string out;
-  out.reserve(id.size());
-  for (char c : id) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  const auto first = out.find_first_not_of('0');
-  if (first == std::string::npos) return out.empty() ? out : std::string("0");
-  return out.substr(first);
-}
+using core::normalise_provider_id;
 
 // ---- who receives a broadcast ----
 // One predicate, over a subscriber `s`, shared by the dry-run count, the expansion and the opt-out cancellation,

@@ -95,8 +95,24 @@ class channel {
   virtual void stop() = 0;
 };
 
-/// A provider id comparison key: lower-case, leading zeros stripped, so that
-/// SMSCs that disagree on the id's form (hex/decimal case, zero padding) still match.
-std::string normalise_provider_id(std::string_view id);
+using core::normalise_provider_id;
+
+/// The daemon's events, cut off (to = nullptr) when a channel object goes away while its
+/// coroutines unwind; every channel forwards through one of these.
+struct event_sink {
+  events* to = nullptr;
+  void on_submit_result(const std::string& n, submit_result r) const {
+    if (to) to->on_submit_result(n, std::move(r));
+  }
+  void on_delivery_report(const std::string& n, delivery_report r) const {
+    if (to) to->on_delivery_report(n, std::move(r));
+  }
+  void on_inbound(const std::string& n, inbound m, std::function<void(bool)> ack) const {
+    if (to) to->on_inbound(n, std::move(m), std::move(ack));
+  }
+  void on_link_state(const std::string& n, bool up, const std::string& reason) const {
+    if (to) to->on_link_state(n, up, reason);
+  }
+};
 
 }  // namespace kentongan::channel

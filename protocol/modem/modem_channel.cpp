@@ -87,16 +87,7 @@ std::optional<double> parse_balance_amount(std::string_view text) {
   return value;
 }
 
-// The daemon's events, cut off when the channel object goes away while its coroutines unwind.
-struct event_sink {
-  chan::events* to = nullptr;
-  void submit_result(const std::string& n, chan::submit_result r) const { if (to) to->on_submit_result(n, std::move(r)); }
-  void delivery_report(const std::string& n, chan::delivery_report r) const { if (to) to->on_delivery_report(n, std::move(r)); }
-  void inbound(const std::string& n, chan::inbound m, std::function<void(bool)> ack) const {
-    if (to) to->on_inbound(n, std::move(m), std::move(ack));
-  }
-  void link_state(const std::string& n, bool up, const std::string& reason) const { if (to) to->on_link_state(n, up, reason); }
-};
+using event_sink = chan::event_sink;
 
 struct modem_channel::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io_context, modem_settings s, chan::events& ev)
@@ -311,7 +302,7 @@ asio::awaitable<void> modem_channel::impl::run(std::shared_ptr<impl> self) {
         backoff = self->settings.reopen_min;
         self->up = true;
         self->state = "up";
-        self->events.link_state(self->settings.name, true, "registered" + (self->status.operator_name.empty() ? std::string() : " on " + self->status.operator_name));
+        self->events.on_link_state(self->settings.name, true, "registered" + (self->status.operator_name.empty() ? std::string() : " on " + self->status.operator_name));
         co_await work(self);
       }
       std::string reason = l->broken ? l->reason : self->hung ? std::string("modem does not answer") : self->down_reason;
@@ -343,7 +334,7 @@ void modem_channel::impl::go_down(const std::string& reason) {
   if (up) {
     up = false;
     down_since = steady::now();
-    events.link_state(settings.name, false, reason);
+    events.on_link_state(settings.name, false, reason);
   }
 }
 
@@ -522,7 +513,7 @@ void modem_channel::impl::submit(chan::outbound message) {
     result.reason = stopping ? "channel stopping" : "modem down: " + down_reason;
     // Posted, so that the dispatcher is never re-entered from inside its own submit() call.
     asio::post(io, [weak = weak_from_this(), result = std::move(result)]() mutable {
-      if (auto self = weak.lock()) self->events.submit_result(self->settings.name, std::move(result));
+      if (auto self = weak.lock()) self->events.on_submit_result(self->settings.name, std::move(result));
     });
     return;
   }
@@ -539,7 +530,7 @@ void modem_channel::impl::submit(chan::outbound message) {
     result.outcome = chan::submit_outcome::permanent;
     result.reason = "text needs more than 255 parts";
     asio::post(io, [weak = weak_from_this(), result = std::move(result)]() mutable {
-      if (auto self = weak.lock()) self->events.submit_result(self->settings.name, std::move(result));
+      if (auto self = weak.lock()) self->events.on_submit_result(self->settings.name, std::move(result));
     });
     return;
   }
@@ -560,7 +551,7 @@ void modem_channel::impl::fail_job(const std::shared_ptr<message_job>& job, chan
   r.reason = std::move(reason);
   // Parts already sent will reach the phone; a retry sends them again.
   if (job->next > 0) r.reason += " (" + std::to_string(job->next) + " of " + std::to_string(job->parts.size()) + " parts sent)";
-  events.submit_result(settings.name, std::move(r));
+  events.on_submit_result(settings.name, std::move(r));
 }
 
 asio::awaitable<void> modem_channel::impl::send_part(std::shared_ptr<impl> self) {
@@ -592,7 +583,7 @@ asio::awaitable<void> modem_channel::impl::send_part(std::shared_ptr<impl> self)
       group->remaining = static_cast<int>(job->references.size());
       for (const int ref : job->references) self->reports[ref] = group;  // a wrapped MR replaces an old, unmatched one
     }
-    self->events.submit_result(self->settings.name, std::move(result));
+    self->events.on_submit_result(self->settings.name, std::move(result));
     co_return;
   }
   self->queue.pop_front();
@@ -710,7 +701,7 @@ void modem_channel::impl::on_report(const sms_status_report& r) {
     group->reason = "TP-ST 0x" + hex_upper(r.status);
   }
   if (--group->remaining > 0) return;
-  events.delivery_report(settings.name, chan::delivery_report{group->provider_id, group->worst,
+  events.on_delivery_report(settings.name, chan::delivery_report{group->provider_id, group->worst,
                                                               group->reason.empty() ? "TP-ST 0x" + hex_upper(r.status) : group->reason});
 }
 
@@ -786,7 +777,7 @@ void modem_channel::impl::deliver_inbound(std::string from, std::string text, st
     }
     self->wake();
   };
-  events.inbound(settings.name, std::move(message), std::move(ack));
+  events.on_inbound(settings.name, std::move(message), std::move(ack));
 }
 
 // ---- balance ----------------------------------------------------------------------------------

@@ -16,7 +16,10 @@ sim_channel::sim_channel(asio::io_context& io, settings s, chan::events& events)
       random_(settings_.seed),
       submit_timer_(io),
       report_timer_(io),
-      run_timer_(io) {
+      run_timer_(io),
+      run_id_(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count())) {
   if (!settings_.record_file.empty()) {
     record_fd_ = ::open(settings_.record_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (record_fd_ < 0) throw std::runtime_error("sim channel: cannot open record file " + settings_.record_file);
@@ -83,7 +86,8 @@ void sim_channel::submit(chan::outbound message) {
     ++counters_.transient_failures;
   } else {
     p.result.outcome = chan::submit_outcome::accepted;
-    p.result.provider_id = "sim-" + std::to_string(next_id_++);
+    // Unique across restarts: a report must never match a message of an earlier run.
+    p.result.provider_id = "sim-" + run_id_ + "-" + std::to_string(next_id_++);
     ++counters_.accepted;
   }
   submits_.push_back(std::move(p));

@@ -83,6 +83,7 @@ class sim_channel final : public chan::channel {
   boost::asio::steady_timer run_timer_;
   bool submit_timer_armed_ = false;
   bool report_timer_armed_ = false;
+  std::string run_id_;  ///< start time in ms: provider ids never repeat across restarts
   int record_fd_ = -1;
   counters counters_;
 };

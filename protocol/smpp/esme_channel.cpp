@@ -133,16 +133,7 @@ std::string international(std::uint8_t ton, const std::string& addr) {
 
 }  // namespace
 
-// The daemon's events, cut off when the channel object goes away while its coroutines unwind.
-struct event_sink {
-  ch::events* to = nullptr;
-  void on_submit_result(const std::string& n, ch::submit_result r) const { if (to) to->on_submit_result(n, std::move(r)); }
-  void on_delivery_report(const std::string& n, ch::delivery_report r) const { if (to) to->on_delivery_report(n, std::move(r)); }
-  void on_inbound(const std::string& n, ch::inbound m, std::function<void(bool)> ack) const {
-    if (to) to->on_inbound(n, std::move(m), std::move(ack));
-  }
-  void on_link_state(const std::string& n, bool up, const std::string& reason) const { if (to) to->on_link_state(n, up, reason); }
-};
+using event_sink = ch::event_sink;
 
 struct esme_channel::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io_context, esme_settings s, ch::events& ev)
