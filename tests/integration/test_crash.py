@@ -59,14 +59,12 @@ class CrashTest(DaemonTest):
         ready = self.d.start()
         return ready["in_doubt_recovered"]
 
-    @unittest.expectedFailure  # BUG-SIM-IDS
     def test_kill_9_mid_broadcast_then_restart(self):
         text = "Vaksinasi ternak gratis Rabu 09.00 di kandang kelompok."
         bid = self.d.broadcast("--all", "--text", text)
         recovered = self.kill_mid_broadcast(bid, 60)
         self.check_outcome(bid, text, recovered)
 
-    @unittest.expectedFailure  # BUG-SIM-IDS
     def test_two_kills_in_one_broadcast(self):
         text = "Pendataan BLT: bawa KTP dan KK ke kantor desa Kamis."
         bid = self.d.broadcast("--all", "--text", text)
@@ -74,7 +72,6 @@ class CrashTest(DaemonTest):
         recovered += self.kill_mid_broadcast(bid, 160)
         self.check_outcome(bid, text, recovered)
 
-    @unittest.expectedFailure  # BUG-SIM-IDS always; BUG-STOP-CLAIM in about a third of runs
     def test_sigterm_mid_broadcast_loses_and_duplicates_nothing(self):
         # A clean stop puts claimed rows back and waits for those in flight: nothing is in doubt.
         text = "Lomba 17 Agustus: daftar di kantor desa paling lambat Jumat."
