@@ -22,5 +22,10 @@ if(KENTONGAN_SANITIZE)
 endif()
 if(KENTONGAN_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # Asio's fenced blocks use atomic_thread_fence, which TSan does not model; g++ 12 warns (and
+    # -Werror fails) for every translation unit that includes Asio. Its locks are still seen.
+    add_compile_options(-Wno-tsan)
+  endif()
   add_link_options(-fsanitize=thread)
 endif()
