@@ -44,9 +44,9 @@ int main(int argc, char** argv) {
     cfg << R"({
   "village": {"name": "Desa Bench", "timezone": "Asia/Jakarta"},
   "storage": {"path": "kentongan.db"},
-  "http": {"listen": "127.0.0.1:0"},
+  "http": {"listen": "127.0.0.1:18989"},
   "limits": {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"},
-  "channels": [{"name": "sim", "type": "sim", "tps": 10000000, "window": )"
+  "channels": [{"name": "sim", "type": "sim", "tps": 100000, "window": )"
         << window << R"(, "dlr_delay_ms": 1}],
   "groups": [{"id": "semua", "name": "Semua"}],
   "subscribers_csv": "warga.csv"
