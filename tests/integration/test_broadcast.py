@@ -193,4 +193,11 @@ class SlowReportsTest(DaemonTest):
         self.assertEqual(last["delivered"], last["recipients"])
         self.assertGreater(last["recipients"], 0)
 
+    def test_delivered_once_the_reports_arrive(self):
+        bid = self.d.broadcast("--group", "perangkat-desa", "--text", "Rapat Senin 09.00.")
+        s = self.d.wait_done(bid)
+        self.assertEqual(s["delivered"], s["recipients"])
 
+
+if __name__ == "__main__":
+    harness.parse_args_and_run()
