@@ -54,15 +54,18 @@ struct conversation {
 
   std::string render(std::string_view id, const vars& v = {}) const { return intake::render(state.settings, id, v); }
 
-  void reply(std::string_view id, const vars& v = {}) {
+  void reply(std::string_view id, const vars& v = {}) { reply_text(render(id, v), id); }
+
+  /// Every automatic answer to the sender goes through here (replies, info pages, vote acks).
+  void reply_text(const std::string& text, std::string_view what) {
     if (!replies_allowed) return;
     if (!state.flood.allow_reply(phone, std::chrono::steady_clock::now())) {
       // Two auto-responders must never loop: past the hourly cap the sender gets silence.
-      store.log_event("reply_suppressed", phone, std::string(id));
+      store.log_event("reply_suppressed", phone, std::string(what));
       return;
     }
     // Replies go back on the channel the person used; urgent, because they are awake now.
-    store.enqueue_direct(phone, render(id, v), core::priority::urgent, channel);
+    store.enqueue_direct(phone, text, core::priority::urgent, channel);
   }
 
   void send_to(const std::string& to, std::string_view id, const vars& v) {
@@ -163,11 +166,7 @@ struct conversation {
     for (const auto& p : state.config.info) topics += (topics.empty() ? "" : ", ") + p.topic;
     if (c.topic.empty()) return reply(intake::reply_id::info_index, {{"topics", topics}});
     for (const auto& p : state.config.info)
-      if (intake::fold_case(p.topic) == c.topic) {
-        if (!replies_allowed || !state.flood.allow_reply(phone, std::chrono::steady_clock::now())) return;
-        store.enqueue_direct(phone, p.text, core::priority::urgent, channel);
-        return;
-      }
+      if (intake::fold_case(p.topic) == c.topic) return reply_text(p.text, "info");
     reply(intake::reply_id::info_unknown, {{"topic", c.topic}, {"topics", topics}});
   }
 
@@ -257,11 +256,7 @@ struct conversation {
   void operator()(const intake::unmatched& c) {
     // A reply to an open poll ("1", "Sabtu") is a vote; anything else goes on to the intake.
     std::string ack;
-    if (try_poll_vote(store, state, phone, c.text, ack)) {
-      if (replies_allowed && state.flood.allow_reply(phone, std::chrono::steady_clock::now()))
-        store.enqueue_direct(phone, ack, core::priority::urgent, channel);
-      return;
-    }
+    if (try_poll_vote(store, state, phone, c.text, ack)) return reply_text(ack, intake::reply_id::vote_ack);
     const auto resolved = intake::resolve_unmatched(c, state.settings);
     if (std::holds_alternative<intake::unmatched>(resolved)) return operator()(intake::help{});
     std::visit(*this, resolved);

@@ -392,7 +392,8 @@ asio::awaitable<void> service::scheduler_loop() {
 
 void service::retry_or_fail(const storage::outbox_row& row, const std::string& reason) {
   const auto id = row.id;
-  if (row.attempts >= std::max(1, find_slot(row.channel) ? find_slot(row.channel)->settings.max_attempts : 5)) {
+  const auto* slot = find_slot(row.channel);
+  if (row.attempts >= std::max(1, slot ? slot->settings.max_attempts : 5)) {
     const std::string why = "gave up after " + std::to_string(row.attempts) + " attempts: " + reason;
     change([id, why](storage::store& s) { s.mark_failed(id, why); });
     return;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "protocol/gsm/gsm.hpp"
+#include "tests/unit/channel_test_support.hpp"
 #include "protocol/modem/modem_channel.hpp"
 #include "tests/fakes/modem_sim.hpp"
 
@@ -16,33 +17,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-struct fake_events final : channel::events {
-  std::vector<channel::submit_result> results;
-  std::vector<channel::delivery_report> reports;
-  std::vector<channel::inbound> inbound;
-  std::vector<std::function<void(bool)>> acks;
-  std::vector<bool> link_states;
-  bool auto_ack = true;
-
-  void on_submit_result(const std::string&, channel::submit_result r) override { results.push_back(std::move(r)); }
-  void on_delivery_report(const std::string&, channel::delivery_report r) override { reports.push_back(std::move(r)); }
-  void on_inbound(const std::string&, channel::inbound m, std::function<void(bool)> ack) override {
-    inbound.push_back(std::move(m));
-    if (auto_ack) ack(true);
-    else acks.push_back(std::move(ack));
-  }
-  void on_link_state(const std::string&, bool up, const std::string&) override { link_states.push_back(up); }
-};
-
-template <class Pred>
-bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) {
-    io.run_for(5ms);
-    if (io.stopped()) io.restart();
-  }
-  return pred();
-}
+using test_support::fake_events;
+using test_support::run_until;
 
 modem::modem_settings fast_settings() {
   modem::modem_settings m;
