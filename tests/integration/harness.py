@@ -41,8 +41,17 @@ COUNT_KEYS = ("queued", "sending", "submitted", "delivered", "failed", "expired"
 FINAL_STATES = ("delivered", "failed", "expired", "cancelled")
 
 
+FAKE_BINARIES = {}  # "fake-graph-api" / "modem-sim" -> path, when the build has them
+
+
+def fake_binary(name):
+    """The path of a fake built with the daemon (`fake-graph-api`, `modem-sim`), or None."""
+    return FAKE_BINARIES.get(name)
+
+
 def parse_args_and_run():
-    """Takes `--kentongan PATH` and `--keep` off argv, then runs unittest.main on the caller's module."""
+    """Takes `--kentongan PATH`, `--fake-graph-api PATH`, `--modem-sim PATH` and `--keep` off argv,
+    then runs unittest.main on the caller's module."""
     global KENTONGAN, KEEP
     argv = [sys.argv[0]]
     args = sys.argv[1:]
@@ -50,6 +59,10 @@ def parse_args_and_run():
     while i < len(args):
         if args[i] == "--kentongan" and i + 1 < len(args):
             KENTONGAN = args[i + 1]
+            i += 2
+            continue
+        if args[i] in ("--fake-graph-api", "--modem-sim") and i + 1 < len(args):
+            FAKE_BINARIES[args[i][2:]] = args[i + 1]
             i += 2
             continue
         if args[i].startswith("--kentongan="):
