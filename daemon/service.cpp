@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "daemon/channel_factory.hpp"
 #include "daemon/inbound.hpp"
 #include "daemon/service_impl.hpp"
 #include "config/phone.hpp"
@@ -111,79 +112,19 @@ service::~service() {
 }
 
 void service::build_channels() {
+  factory_options fo;
+  fo.sim_record_file = options_.sim_record_file;
+  fo.log = log_;
   for (const auto& cs : config_.channels) {
     auto slot = std::make_unique<channel_slot>(channel_slot{
         nullptr, cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()), 0, {}, 1.0, 0, 0});
-    channel::rate_limits limits{cs.tps, cs.window, cs.hourly_cap, cs.daily_cap};
-    if (const auto* s = std::get_if<config::sim_channel>(&cs.settings)) {
-      sim::settings ss;
-      ss.name = cs.name;
-      ss.limits = limits;
-      ss.dlr_delay = std::chrono::milliseconds{static_cast<long>(s->dlr_delay_ms)};
-      ss.fail_rate = s->fail_rate;
-      ss.transient_fail_rate = s->transient_fail_rate;
-      ss.record_file = options_.sim_record_file;
-      slot->link = std::make_unique<sim::sim_channel>(io_, ss, *this);
-    } else if (const auto* p = std::get_if<config::smpp_channel>(&cs.settings)) {
-      smpp::esme_settings es;
-      es.name = cs.name;
-      es.host = p->host;
-      es.port = p->port;
-      es.system_id = p->system_id;
-      // The secret is read here, at start-up, and handed to the channel; it is never logged.
-      if (!p->password_file.empty()) es.password = config::read_secret(p->password_file);
-      es.system_type = p->system_type;
-      es.bind = p->bind == "transmitter" ? smpp::bind_mode::transmitter
-                : p->bind == "receiver"  ? smpp::bind_mode::receiver
-                : p->bind == "pair"      ? smpp::bind_mode::pair
-                                         : smpp::bind_mode::transceiver;
-      es.sessions = static_cast<unsigned>(std::max(1, p->sessions));
-      es.window = static_cast<unsigned>(std::max<std::size_t>(1, cs.window));
-      es.tps = cs.tps;
-      es.source_addr = p->source_addr;
-      es.source_ton = p->source_ton;
-      es.source_npi = p->source_npi;
-      es.enquire_link = std::chrono::seconds{p->enquire_link_s};
-      es.response_timeout = std::chrono::seconds{p->response_timeout_s};
-      es.reconnect_max = std::chrono::seconds{p->reconnect_max_s};
-      es.registered_delivery = p->registered_delivery ? 1 : 0;
-      es.gsm7_packed = p->packed_gsm7;
-      es.use_message_payload = p->use_message_payload;
-      es.transliterate = cs.transliterate;
-      es.price_per_part = cs.price_per_part;
-      slot->link = std::make_unique<smpp::esme_channel>(io_, es, *this);
-    } else if (const auto* w = std::get_if<config::whatsapp_channel>(&cs.settings)) {
-      whatsapp::settings ws;
-      ws.name = cs.name;
-      ws.api_base = w->api_base;
-      ws.api_version = w->api_version;
-      ws.phone_number_id = w->phone_number_id;
-      ws.token = config::read_secret(w->token_file);
-      for (const auto& [purpose, name] : w->templates) {
-        ws.templates[purpose] = whatsapp::template_spec{name, "id", true};
-        if (purpose == "broadcast" || purpose == "default") ws.default_template = purpose;
-      }
-      ws.tps = cs.tps;
-      ws.window = cs.window;
-      ws.price_per_message = cs.price_per_part;
-      // Plain-HTTP test servers on loopback need no TLS; Meta's API is always HTTPS and verified.
-      ws.verify_tls = ws.api_base.rfind("https://", 0) == 0;
-      auto link = std::make_unique<whatsapp::whatsapp_channel>(io_, ws, *this);
-      whatsapp_endpoint ep;
-      ep.name = cs.name;
-      ep.phone_number_id = w->phone_number_id;
-      ep.app_secret = w->app_secret_file.empty() ? std::string{} : config::read_secret(w->app_secret_file);
-      ep.verify_token = w->verify_token_file.empty() ? std::string{} : config::read_secret(w->verify_token_file);
-      ep.link = link.get();
-      if (ep.app_secret.empty())
-        log_->warn("whatsapp channel has no app_secret_file: its webhooks will be refused name={}", cs.name);
-      whatsapp_.push_back(std::move(ep));
-      slot->link = std::move(link);
-    } else {
-      log_->warn("channel not started name={} type={} reason=\"this build does not support the channel type yet\"",
-                 cs.name, cs.type);
+    auto built = make_channel(io_, cs, *this, fo);
+    if (!built.link) {
+      log_->warn("channel not started name={} type={} reason=\"{}\"", cs.name, cs.type, built.not_started);
       continue;
     }
+    if (built.whatsapp) whatsapp_.push_back(std::move(*built.whatsapp));
+    slot->link = std::move(built.link);
     channels_.push_back(std::move(slot));
   }
   if (channels_.empty()) log_->warn("no channel configured: messages stay queued until one is added");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "daemon/channel_factory.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/policy.hpp"
 #include "daemon/service.hpp"
@@ -50,15 +51,6 @@ struct channel_slot {
 
 template <typename R>
 struct query_initiation;
-
-/// A WhatsApp number: its channel and the secrets its webhooks are checked with.
-struct whatsapp_endpoint {
-  std::string name;
-  std::string phone_number_id;
-  std::string app_secret;
-  std::string verify_token;
-  whatsapp::whatsapp_channel* link = nullptr;
-};
 
 /// Reads a broadcast's targets from an admin API body — "groups" (checked against the config),
 /// "all", "where" (ATTRIBUTE=VALUE) and "priority" — into `spec`; returns what is wrong, or "".
