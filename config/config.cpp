@@ -143,6 +143,16 @@ bool valid_host_port(std::string_view s) {
 }
 
 bool valid_clock(std::string_view s) {
+/// An operator given as a number prefix: "0812", "62812", "+62812" → "+62812"; nullopt otherwise.
+std::optional<std::string> operator_prefix(std::string_view v) {
+  std::string digits(v.starts_with("+") ? v.substr(1) : v);
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  if (digits.starts_with("0")) digits = "62" + digits.substr(1);
+  if (!digits.starts_with("628") || digits.size() < 5 || digits.size() > 13) return std::nullopt;
+  return "+" + digits;
+}
+
   if (s.size() != 5 || s[2] != ':') return false;
   for (std::size_t i : {0u, 1u, 3u, 4u})
     if (s[i] < '0' || s[i] > '9') return false;
@@ -193,7 +203,10 @@ const std::vector<std::string> smpp_keys{"host", "port", "system_id", "password_
                                          "packed_gsm7", "use_message_payload"};
 const std::vector<std::string> whatsapp_keys{"api_base",        "api_version",       "phone_number_id", "token_file",
                                              "app_secret_file", "verify_token_file", "templates"};
-const std::vector<std::string> channel_types{"sim", "smpp", "whatsapp"};
+const std::vector<std::string> modem_keys{"device",       "baud",       "pin_file",        "smsc",
+                                          "status_reports", "ussd_balance", "balance_check_h", "balance_warn_below",
+                                          "operators"};
+const std::vector<std::string> channel_types{"sim", "smpp", "whatsapp", "modem"};
 const std::vector<std::string> group_keys{"id", "name", "description", "self_subscribe", "relay", "members_csv",
                                           "everyone"};
 const std::vector<std::string> subscriber_keys{"phone", "name", "groups", "channel"};
@@ -207,7 +220,7 @@ const std::vector<std::string> commands{"DAFTAR", "BERHENTI", "ASPIRASI", "LAPOR
 
 // Secrets live in files readable only by the service (DESIGN.md "Secrets never appear in logs").
 const std::vector<std::string> secret_keys{"password", "token", "app_secret", "verify_token", "secret",
-                                           "api_key", "access_token"};
+                                           "api_key", "access_token", "pin"};
 
 // CSV header names, English and the Indonesian a village spreadsheet is likely to use.
 struct column_alias {
@@ -546,7 +559,13 @@ class loader {
           } else if (ch.type == "whatsapp") {
             ch.settings = whatsapp_channel{};
             known.insert(known.end(), whatsapp_keys.begin(), whatsapp_keys.end());
-          } else if (ch.type == "modem" || ch.type == "http") {
+          } else if (ch.type == "modem") {
+            ch.settings = modem_channel{};
+            known.insert(known.end(), modem_keys.begin(), modem_keys.end());
+            // AT allows one command in flight and a SIM sends a few parts a second at best.
+            ch.tps = 0.5;
+            ch.window = 1;
+          } else if (ch.type == "http") {
             fail(type, fmt::format("channel type {} is not available yet; expected one of {}", q(ch.type),
                                    join(channel_types)));
             typed = false;
@@ -558,7 +577,7 @@ class loader {
       }
       if (!typed) {
         // Without a type, judge keys against every type's so that only real typos are reported.
-        for (const auto* extra : {&sim_keys, &smpp_keys, &whatsapp_keys}) known.insert(known.end(), extra->begin(), extra->end());
+        for (const auto* extra : {&sim_keys, &smpp_keys, &whatsapp_keys, &modem_keys}) known.insert(known.end(), extra->begin(), extra->end());
       }
       check_keys(c, known);
       opt(c, "tps", ch.tps, 0.001, 100000.0);
@@ -643,6 +662,71 @@ class loader {
         read(id, grp.id);
         if (id->is_string()) {
           if (!is_slug(grp.id)) {
+  void channel_specific(const node& c, modem_channel& s) {
+    if (require(c, "device")) {
+      const node d = c.member("device");
+      read(d, s.device);
+      if (d->is_string() && !s.device.starts_with("/"))
+        fail(d, "expected the modem's device path such as \"/dev/ttyUSB0\", found " + describe(*d));
+    }
+    if (auto b = c.member("baud")) {
+      static const std::vector<std::string> rates{"9600",   "19200",  "38400",  "57600",
+                                                  "115200", "230400", "460800", "921600"};
+      unsigned baud = 0;
+      read(b, baud, 1, std::numeric_limits<std::int32_t>::max());
+      if (baud != 0) {
+        if (std::find(rates.begin(), rates.end(), std::to_string(baud)) == rates.end())
+          fail(b, fmt::format("unsupported baud rate {}; expected one of {}", baud, join(rates)));
+        else
+          s.baud = baud;
+      }
+    }
+    path(c, "pin_file", s.pin_file, true);
+    if (auto m = c.member("smsc")) {
+      read(m, s.smsc);
+      if (m->is_string() && (s.smsc.size() < 4 || s.smsc.size() > 21 || s.smsc[0] != '+' ||
+                             !std::all_of(s.smsc.begin() + 1, s.smsc.end(), [](char ch) { return ch >= '0' && ch <= '9'; })))
+        fail(m, "expected the service centre number in international form such as \"+62816124\", found " +
+                    describe(*m));
+    }
+    opt(c, "status_reports", s.status_reports);
+    if (auto u = c.member("ussd_balance")) {
+      read(u, s.ussd_balance);
+      // 22.030 §6.5.2: a USSD string is *, #, digits, and ends with #.
+      const bool ok = s.ussd_balance.size() >= 2 && s.ussd_balance.size() <= 40 &&
+                      (s.ussd_balance[0] == '*' || s.ussd_balance[0] == '#') && s.ussd_balance.back() == '#' &&
+                      std::all_of(s.ussd_balance.begin(), s.ussd_balance.end(),
+                                  [](char ch) { return ch == '*' || ch == '#' || (ch >= '0' && ch <= '9'); });
+      if (u->is_string() && !ok) fail(u, "expected a USSD code such as \"*888#\", found " + describe(*u));
+    }
+    opt(c, "balance_check_h", s.balance_check_h, 0, 24 * 31);
+    opt(c, "balance_warn_below", s.balance_warn_below, 0.0, 1e12);
+    if (auto o = c.member("operators"); o && expect_array(o)) {
+      for (std::size_t i = 0; i < o->size(); ++i) {
+        const node e = o.element(i);
+        std::string v;
+        read(e, v);
+        if (!e->is_string()) continue;
+        if (auto prefix = operator_prefix(v)) {
+          s.operators.push_back(*prefix);
+          continue;
+        }
+        const std::string name = lower(trim(v));
+        const auto& known_ops = known_operators();
+        if (std::find(known_ops.begin(), known_ops.end(), name) != known_ops.end()) {
+          s.operators.push_back(name);
+          continue;
+        }
+        std::string message = "unknown operator " + describe(*e);
+        if (auto n = nearest(name, known_ops))
+          message += "; did you mean " + q(*n) + "?";
+        else
+          message += "; expected one of " + join(known_ops) + " or a number prefix such as \"0812\"";
+        fail(e, message);
+      }
+    }
+  }
+
             fail(id, "a group id is lower-case letters, digits, '-', '_' or '.', found " + describe(*id));
             grp.id.clear();
           } else if (auto it = group_at_.find(grp.id); it != group_at_.end()) {

@@ -72,16 +72,31 @@ struct whatsapp_channel {
   std::map<std::string, std::string> templates;                ///< purpose → approved template name
 };
 
+/// A GSM modem with a (usually prepaid) SIM card, on a serial port.
+struct modem_channel {
+  std::string device;                  ///< "/dev/ttyUSB0", "/dev/serial/by-id/…"
+  unsigned baud = 115200;
+  std::string pin_file;                ///< resolved by load(); "" = the SIM asks for no PIN
+  std::string smsc;                    ///< "+62…"; "" = the SIM's own service centre
+  bool status_reports = true;          ///< ask the network for delivery reports (TP-SRR)
+  std::string ussd_balance;            ///< USSD code that answers with the balance, e.g. "*888#"; "" = none
+  int balance_check_h = 24;            ///< hours between balance checks (0 = only on demand)
+  double balance_warn_below = 0;       ///< warn when the balance falls below this amount (0 = never)
+  /// Operators this SIM serves best: names from known_operators() ("telkomsel") or number
+  /// prefixes, kept as E.164 ("0812" → "+62812"). Messages to them go to this modem first.
+  std::vector<std::string> operators;
+};
+
 struct channel_settings {
   std::string name;
-  std::string type;  ///< sim | smpp | whatsapp (modem, http later)
+  std::string type;  ///< sim | smpp | whatsapp | modem
   double tps = 10;
   std::size_t window = 10;
   std::uint32_t hourly_cap = 0, daily_cap = 0;  ///< 0 = no cap
   double price_per_part = 0;
   int max_attempts = 5;
   bool transliterate = false;
-  std::variant<sim_channel, smpp_channel, whatsapp_channel> settings;
+  std::variant<sim_channel, smpp_channel, whatsapp_channel, modem_channel> settings;
 };
 
 struct tag_rule {

@@ -144,4 +144,41 @@ phone_result normalise_phone(std::string_view input, std::string_view default_re
   return {.e164 = {}, .error = reason(first->number, region)};
 }
 
+namespace {
+
+struct prefix_range {
+  int first, last;  // four national digits, inclusive: 811..813 → 0811-0813
+  std::string_view name;
+};
+
+constexpr prefix_range operator_ranges[] = {
+    {811, 813, "telkomsel"}, {821, 823, "telkomsel"}, {851, 853, "telkomsel"},
+    {814, 816, "indosat"},   {855, 858, "indosat"},
+    {817, 819, "xl"},        {859, 859, "xl"},        {877, 879, "xl"},
+    {831, 833, "axis"},      {838, 838, "axis"},
+    {895, 899, "tri"},
+    {881, 889, "smartfren"},
+};
+
+}  // namespace
+
+std::string_view mobile_operator(std::string_view e164) {
+  // "+62" then the national significant number without its trunk 0: "812…" is 0812.
+  if (!e164.starts_with("+628") || e164.size() < 6) return {};
+  int prefix = 0;
+  for (std::size_t i = 3; i < 6; ++i) {
+    const char c = e164[i];
+    if (c < '0' || c > '9') return {};
+    prefix = prefix * 10 + (c - '0');
+  }
+  for (const auto& r : operator_ranges)
+    if (prefix >= r.first && prefix <= r.last) return r.name;
+  return {};
+}
+
+const std::vector<std::string>& known_operators() {
+  static const std::vector<std::string> names{"telkomsel", "indosat", "xl", "axis", "tri", "smartfren"};
+  return names;
+}
+
 }  // namespace kentongan::config

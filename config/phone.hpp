@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kentongan::config {
 
@@ -20,5 +21,14 @@ phone_result normalise_phone(std::string_view input, std::string_view default_re
 
 /// True when libphonenumber knows the two-letter region code ("ID", "MY").
 bool is_known_region(std::string_view region);
+
+/// Indonesian mobile operators by the number's prefix (the first four national digits, "0812"), from
+/// libphonenumber's carrier data (resources/carrier/en/62.txt, 8.12.57; Debian ships no carrier
+/// mapper) plus 0884-0886 (Smartfren). A hint only: numbers move between operators.
+/// "+6281234567890" → "telkomsel"; "" when the number is not an Indonesian mobile we know.
+std::string_view mobile_operator(std::string_view e164);
+
+/// The operator names mobile_operator() gives: telkomsel, indosat, xl, axis, tri, smartfren.
+const std::vector<std::string>& known_operators();
 
 }  // namespace kentongan::config

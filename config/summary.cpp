@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -16,6 +17,10 @@ std::string describe_channel(const channel_settings& c) {
     s += fmt::format(", {}:{} as {} ({})", smpp->host, smpp->port, smpp->system_id, smpp->bind);
   if (const auto* wa = std::get_if<whatsapp_channel>(&c.settings))
     s += fmt::format(", phone number id {}", wa->phone_number_id);
+  if (const auto* m = std::get_if<modem_channel>(&c.settings)) {
+    s += fmt::format(", {} at {} baud", m->device, m->baud);
+    if (!m->operators.empty()) s += fmt::format(", first for {}", fmt::join(m->operators, " "));
+  }
   return s;
 }
 

@@ -103,10 +103,38 @@ TEST_CASE("bad configs: every error with file:line:col and the exact message") {
        R"x({"village": {"name": "X"},
  "channels": [{"name": "a", "type": "smsc"}]})x",
        R"x(k.json:2:37: channels[0].type: unknown channel type "smsc"; did you mean "smpp"?)x"},
-      {"channel modem later",
+      {"channel http later",
        R"x({"village": {"name": "X"},
- "channels": [{"name": "a", "type": "modem"}]})x",
-       R"x(k.json:2:37: channels[0].type: channel type "modem" is not available yet; expected one of sim, smpp, whatsapp)x"},
+ "channels": [{"name": "a", "type": "http"}]})x",
+       R"x(k.json:2:37: channels[0].type: channel type "http" is not available yet; expected one of sim, smpp, whatsapp, modem)x"},
+      {"modem without device",
+       R"x({"village": {"name": "X"},
+ "channels": [{"name": "m", "type": "modem"}]})x",
+       R"x(k.json:2:15: channels[0]: missing required key "device")x"},
+      {"modem typo, bad baud, relative device",
+       R"x({"village": {"name": "X"},
+ "channels": [{"name": "m", "type": "modem", "device": "ttyUSB0", "baud": 12345,
+               "ussd_balanse": "*888#"}]})x",
+       R"x(k.json:2:56: channels[0].device: expected the modem's device path such as "/dev/ttyUSB0", found "ttyUSB0"
+k.json:2:75: channels[0].baud: unsupported baud rate 12345; expected one of 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600
+k.json:3:16: channels[0]: unknown key "ussd_balanse"; did you mean "ussd_balance"?)x"},
+      {"modem pin inline",
+       R"x({"village": {"name": "X"},
+ "channels": [{"name": "m", "type": "modem", "device": "/dev/ttyUSB0", "pin": "1234"}]})x",
+       R"x(k.json:2:72: channels[0]: "pin" must not be in the config: put the secret alone in a file readable only by kentongan and give its path as "pin_file")x"},
+      {"modem bad smsc, ussd, operators, missing pin file",
+       R"x({"village": {"name": "X"},
+ "channels": [{"name": "m", "type": "modem", "device": "/dev/ttyUSB0", "smsc": "0816124",
+               "ussd_balance": "888", "operators": ["telkomsal", "0812", "pulsa", 5],
+               "pin_file": "nope.pin", "balance_check_h": -1, "balance_warn_below": "5000"}]})x",
+       R"x(k.json:2:80: channels[0].smsc: expected the service centre number in international form such as "+62816124", found "0816124"
+k.json:3:32: channels[0].ussd_balance: expected a USSD code such as "*888#", found "888"
+k.json:3:53: channels[0].operators[0]: unknown operator "telkomsal"; did you mean "telkomsel"?
+k.json:3:74: channels[0].operators[2]: unknown operator "pulsa"; expected one of telkomsel, indosat, xl, axis, tri, smartfren or a number prefix such as "0812"
+k.json:3:83: channels[0].operators[3]: expected a string, found 5
+k.json:4:28: channels[0].pin_file: file "nope.pin" does not exist
+k.json:4:59: channels[0].balance_check_h: must be between 0 and 744, found -1
+k.json:4:85: channels[0].balance_warn_below: expected a number, found "5000")x"},
       {"channel duplicated",
        R"x({"village": {"name": "X"},
  "channels": [{"name": "sim", "type": "sim"},
@@ -247,7 +275,7 @@ k.json:2:27: info: an info topic is one word of letters or digits, found "two wo
  "channels": [{"name": "sim", "type": "sms"}],
  "subscribers": [{"phone": "12"}, {"phone": "0812-3456-7890", "groups": ["x"]}]})x",
        R"x(k.json:1:22: village.name: must not be empty
-k.json:2:39: channels[0].type: unknown channel type "sms"; expected one of sim, smpp, whatsapp
+k.json:2:39: channels[0].type: unknown channel type "sms"; expected one of sim, smpp, whatsapp, modem
 k.json:3:28: subscribers[0].phone: invalid phone number "12": too short
 k.json:3:74: subscribers[1].groups[0]: unknown group "x")x"},
       {"non-ASCII column",
@@ -343,6 +371,45 @@ TEST_CASE("good configs load with their defaults") {
     CHECK(c.unmatched == "help");
     CHECK(c.ticket_prefix == "EKS");
   }
+}
+
+TEST_CASE("modem channels: defaults, operators by name and by prefix") {
+  scratch s;
+  s.write("sim.pin", "1234\n");
+  const auto file = s.write("k.json", R"({"village": {"name": "X"},
+    "channels": [
+      {"name": "tsel", "type": "modem", "device": "/dev/serial/by-id/usb-modem0", "pin_file": "sim.pin",
+       "operators": ["Telkomsel", "0817", "+62859"], "ussd_balance": "*888#", "balance_warn_below": 5000,
+       "hourly_cap": 100, "daily_cap": 500, "price_per_part": 150},
+      {"name": "m2", "type": "modem", "device": "/dev/ttyUSB1", "baud": 9600, "tps": 2, "window": 3,
+       "status_reports": false, "smsc": "+62816124", "balance_check_h": 0}
+    ]})");
+  const auto r = config::load(file);
+  REQUIRE(messages(r) == "");
+  const auto& c = *r.config;
+  REQUIRE(c.channels.size() == 2);
+  const auto& m = std::get<config::modem_channel>(c.channels[0].settings);
+  CHECK(m.device == "/dev/serial/by-id/usb-modem0");
+  CHECK(m.baud == 115200);
+  CHECK(config::read_secret(m.pin_file) == "1234");
+  CHECK(m.operators == std::vector<std::string>{"telkomsel", "+62817", "+62859"});
+  CHECK(m.ussd_balance == "*888#");
+  CHECK(m.balance_check_h == 24);
+  CHECK(m.balance_warn_below == 5000);
+  CHECK(m.status_reports);
+  CHECK(c.channels[0].tps == 0.5);  // a modem's own defaults
+  CHECK(c.channels[0].window == 1);
+  CHECK(c.channels[0].hourly_cap == 100);
+  CHECK(c.channels[0].daily_cap == 500);
+  const auto& m2 = std::get<config::modem_channel>(c.channels[1].settings);
+  CHECK(m2.baud == 9600);
+  CHECK_FALSE(m2.status_reports);
+  CHECK(m2.smsc == "+62816124");
+  CHECK(m2.balance_check_h == 0);
+  CHECK(m2.pin_file.empty());
+  CHECK(c.channels[1].tps == 2);
+  CHECK(c.channels[1].window == 3);
+  CHECK(config::summary(c).find("/dev/ttyUSB1 at 9600 baud") != std::string::npos);
 }
 
 TEST_CASE("CSV subscriber lists") {

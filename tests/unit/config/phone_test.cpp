@@ -2,6 +2,7 @@
 
 #include "config/phone.hpp"
 
+#include <algorithm>
 #include <string>
 
 using namespace kentongan;
@@ -95,4 +96,57 @@ TEST_CASE("number types and regions") {
   CHECK(config::is_known_region("ID"));
   CHECK_FALSE(config::is_known_region("XX"));
   CHECK_FALSE(config::is_known_region("IDN"));
+}
+
+TEST_CASE("mobile operators by prefix (libphonenumber carrier data, protocols.md 5.1)") {
+  struct row {
+    std::string label;
+    std::string input;
+    std::string expected;
+  };
+  const row rows[] = {
+      {"I1 Telkomsel 0812", "+6281234567890", "telkomsel"},
+      {"I8 Telkomsel 0811", "+62811234567", "telkomsel"},
+      {"Telkomsel 0813", "+6281312345678", "telkomsel"},
+      {"Telkomsel 0821", "+6282112345678", "telkomsel"},
+      {"Telkomsel 0823", "+6282312345678", "telkomsel"},
+      {"Telkomsel 0851", "+6285112345678", "telkomsel"},
+      {"Telkomsel 0853", "+6285312345678", "telkomsel"},
+      {"Indosat 0814", "+6281412345678", "indosat"},
+      {"Indosat 0816", "+6281612345678", "indosat"},
+      {"I9 IM3 0855", "+62855123456789", "indosat"},
+      {"I10 IM3 0857", "+6285712345678", "indosat"},
+      {"Indosat 0858", "+6285812345678", "indosat"},
+      {"XL 0817", "+6281712345678", "xl"},
+      {"I11 XL 0819", "+6281912345678", "xl"},
+      {"XL 0859", "+6285912345678", "xl"},
+      {"XL 0877", "+6287712345678", "xl"},
+      {"XL 0878", "+6287812345678", "xl"},
+      {"Axis 0831", "+6283112345678", "axis"},
+      {"Axis 0833", "+6283312345678", "axis"},
+      {"Axis 0838", "+6283812345678", "axis"},
+      {"I13 Hutchison 0895", "+6289512345678", "tri"},
+      {"Tri 0899", "+6289912345678", "tri"},
+      {"Smartfren 0881", "+6288112345678", "smartfren"},
+      {"I12 Smartfren 0888", "+628881234567", "smartfren"},
+      {"Smartfren 0889", "+6288912345678", "smartfren"},
+      {"no operator 0820", "+6282012345678", ""},
+      {"no operator 0834", "+6283412345678", ""},
+      {"no operator 0854", "+6285412345678", ""},
+      {"no operator 0890", "+6289012345678", ""},
+      {"fixed line Jakarta", "+62215551234", ""},
+      {"foreign mobile", "+60123456789", ""},
+      {"not E.164", "081234567890", ""},
+      {"too short", "+628", ""},
+      {"empty", "", ""},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    const auto got = config::mobile_operator(r.input);
+    CHECK(std::string(got) == r.expected);
+    if (!got.empty()) {
+      const auto& names = config::known_operators();
+      CHECK(std::find(names.begin(), names.end(), std::string(got)) != names.end());
+    }
+  }
 }
