@@ -173,6 +173,22 @@ struct aspiration_filter {
   std::size_t limit = 0;                         ///< 0 = no limit
 };
 
+// ---- metrics (issue 8; storage/metrics.cpp) ----
+
+/// What only the database knows for GET /metrics. Grouped counts: the outbox and inbox by channel are one
+/// pass each; queued rows come from the partial index of due rows, aspirations from their status index.
+struct db_metrics {
+  /// (channel, state) → rows; channel "" for rows not yet handed to a channel.
+  std::map<std::pair<std::string, std::string>, std::int64_t> messages;
+  std::int64_t queued = 0;                        ///< rows in state queued (due or waiting for a retry)
+  std::optional<core::time_point> oldest_queued;  ///< created_at of the oldest queued row
+  /// (channel, outcome) → messages received; the outcome is the keyword the intake recognised
+  /// ("subscribe", "aspiration", "flood" …), "" until a message is routed.
+  std::map<std::pair<std::string, std::string>, std::int64_t> inbound;
+  std::map<std::string, std::int64_t> aspirations;  ///< status → count, every status present
+  bool operator==(const db_metrics&) const = default;
+};
+
 class store {  // one instance per thread; not thread-safe
  public:
   /// Opens (creating if needed) and migrates; read_only opens an existing database without migrating.
@@ -300,6 +316,9 @@ class store {  // one instance per thread; not thread-safe
   /// Moves a scheduled broadcast's send time (nullopt = now), e.g. a moderated relay post once approved.
   /// False when the broadcast is not scheduled any more.
   bool reschedule(std::int64_t id, std::optional<core::time_point> send_at);
+
+  // ---- metrics (issue 8) ----
+  db_metrics metrics() const;
 
  private:
   SQLite::Statement& stmt(const std::string& sql) const;  ///< cached, reset, bindings cleared

@@ -1,0 +1,190 @@
+// Operations (issue 8): online backups while the database is written to, and the figures for /metrics.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "storage/backup.hpp"
+#include "tests/unit/storage/conformance.hpp"
+
+using namespace kentongan;
+using namespace kentongan::storage;
+using namespace kentongan::storage::conformance;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "kentongan-ops-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+};
+
+std::int64_t rows_in(const std::filesystem::path& db, const std::string& table) {
+  SQLite::Database raw(db, SQLite::OPEN_READONLY);
+  return raw.execAndGet("SELECT count(*) FROM " + table).getInt64();
+}
+
+/// A village with one broadcast expanded to its six recipients.
+std::int64_t seed(store& db) {
+  village v;
+  db.sync_config(v.groups, v.subscribers, v.officers);
+  broadcast_spec spec;
+  spec.text = "Rapat desa besok";
+  spec.all = true;
+  const auto id = db.create_broadcast(spec);
+  expand_all(db, id, 100);
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("backup: a copy of a live database, consistent, checked, mode 0600") {
+  temp_dir dir;
+  const auto live = dir.path / "kentongan.db";
+  const auto copy = dir.path / "backup.db";
+  store db(live);
+  seed(db);
+  const auto outbox_rows = rows_in(live, "outbox");
+  REQUIRE(outbox_rows > 0);
+
+  // A stale .tmp from an interrupted backup is replaced, not appended to.
+  std::ofstream(copy.string() + ".tmp") << "garbage";
+  const auto report = backup_database(live, copy, 1);
+  CHECK(report.file == copy);
+  CHECK(report.pages > 1);
+  CHECK(report.steps >= report.pages);  // one page per step
+  CHECK(report.bytes == static_cast<std::int64_t>(std::filesystem::file_size(copy)));
+  CHECK_FALSE(std::filesystem::exists(copy.string() + ".tmp"));
+  struct stat st {};
+  REQUIRE(::stat(copy.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  SQLite::Database raw(copy, SQLite::OPEN_READONLY);
+  CHECK(raw.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "delete");  // one self-contained file
+  CHECK(raw.execAndGet("PRAGMA user_version").getInt() == latest_schema_version);
+  CHECK(raw.execAndGet("SELECT count(*) FROM outbox").getInt64() == outbox_rows);
+  // The copy opens as a store, as a restore would.
+  store restored(copy);
+  CHECK(restored.list_broadcasts(10).size() == 1);
+}
+
+TEST_CASE("backup: the copy is the snapshot of the first step, whatever is written between steps") {
+  temp_dir dir;
+  const auto live = dir.path / "kentongan.db";
+  const auto copy = dir.path / "backup.db";
+  store db(live);
+  seed(db);
+  // Enough pages that the backup takes many steps.
+  for (int i = 0; i < 300; ++i) db.log_event("filler", "test", std::string(400, 'x'));
+  const auto events_before = rows_in(live, "events");
+
+  online_backup b(live, copy);
+  CHECK(std::filesystem::exists(copy.string() + ".tmp"));
+  int steps = 0;
+  bool done = false;
+  while (!done) {
+    done = b.step(2);
+    // The daemon's writer keeps committing between steps.
+    db.log_event("during", "test", std::string(400, 'y'));
+    ++steps;
+  }
+  CHECK(steps > 3);
+  b.finish();
+  CHECK(rows_in(copy, "events") == events_before);
+  CHECK(rows_in(live, "events") == events_before + steps);
+  SQLite::Database raw(copy, SQLite::OPEN_READONLY);
+  CHECK(raw.execAndGet("PRAGMA integrity_check").getString() == "ok");
+}
+
+TEST_CASE("backup: an abandoned backup leaves nothing behind") {
+  temp_dir dir;
+  const auto live = dir.path / "kentongan.db";
+  const auto copy = dir.path / "backup.db";
+  store db(live);
+  seed(db);
+  {
+    online_backup b(live, copy);
+    b.step(1);
+  }
+  CHECK_FALSE(std::filesystem::exists(copy.string() + ".tmp"));
+  CHECK_FALSE(std::filesystem::exists(copy));
+}
+
+TEST_CASE("backup: refusals name the file and what to do") {
+  temp_dir dir;
+  const auto live = dir.path / "kentongan.db";
+  { store db(live); }
+  struct row {
+    const char* label;
+    std::filesystem::path source, target;
+    std::string expected;
+  };
+  const std::vector<row> cases{
+      {"no database", dir.path / "missing.db", dir.path / "b.db",
+       "no database at " + (dir.path / "missing.db").string() + " (check --state-dir or storage.path)"},
+      {"no folder", live, dir.path / "nowhere" / "b.db",
+       "cannot write the backup " + (dir.path / "nowhere" / "b.db").string() + ": the folder " +
+           (dir.path / "nowhere").string() + " does not exist"},
+      {"the live database itself", live, live,
+       "the backup file " + live.string() + " is the live database itself: choose another file"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    CHECK_THROWS_WITH_AS(backup_database(c.source, c.target), c.expected.c_str(), storage_error);
+  }
+}
+
+TEST_CASE("metrics: messages by channel and state, queue, inbound by outcome, aspirations by status") {
+  temp_dir dir;
+  store db(dir.path / "kentongan.db");
+  {
+    const auto m = db.metrics();
+    CHECK(m.messages.empty());
+    CHECK(m.queued == 0);
+    CHECK_FALSE(m.oldest_queued.has_value());
+    CHECK(m.aspirations == std::map<std::string, std::int64_t>{{"baru", 0}, {"diproses", 0}, {"selesai", 0}, {"ditolak", 0}});
+  }
+  seed(db);  // six queued rows
+  const auto before = core::now();
+  auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 3, true);
+  REQUIRE(claimed.size() == 3);
+  db.mark_submitted(claimed[0].id, "telkomsel", "p1", 1);
+  db.mark_submitted(claimed[1].id, "telkomsel", "p2", 1);
+  db.mark_delivered(claimed[1].id);
+  db.mark_failed(claimed[2].id, "no route");  // never handed to a channel: channel ""
+  const auto a = db.store_inbound("telkomsel", "m1", "+6281200000001", "DAFTAR petani-kakao", core::now());
+  const auto b = db.store_inbound("telkomsel", "m2", "+6281200000002", "jalan rusak", core::now());
+  db.store_inbound("wa", "w1", "+6281200000003", "INFO", core::now());
+  REQUIRE(a);
+  REQUIRE(b);
+  db.mark_inbound_handled(*a, "subscribe");
+  db.mark_inbound_handled(*b, "aspiration");
+  aspiration_spec asp;
+  asp.phone = "+6281200000002";
+  asp.text = "jalan rusak";
+  asp.received_at = core::now();
+  db.create_aspiration(asp);
+  const auto t = db.create_aspiration(asp);
+  db.set_status(t, status_done, "kades", "sudah");
+
+  const auto m = db.metrics();
+  using key = std::pair<std::string, std::string>;
+  CHECK(m.messages == std::map<key, std::int64_t>{
+                          {{"", "queued"}, 3}, {{"", "failed"}, 1}, {{"telkomsel", "submitted"}, 1}, {{"telkomsel", "delivered"}, 1}});
+  CHECK(m.queued == 3);
+  REQUIRE(m.oldest_queued.has_value());
+  CHECK(*m.oldest_queued <= before);
+  CHECK(m.inbound == std::map<key, std::int64_t>{{{"telkomsel", "subscribe"}, 1}, {{"telkomsel", "aspiration"}, 1}, {{"wa", ""}, 1}});
+  CHECK(m.aspirations == std::map<std::string, std::int64_t>{{"baru", 1}, {"diproses", 0}, {"selesai", 1}, {"ditolak", 0}});
+}
