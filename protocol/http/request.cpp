@@ -78,13 +78,15 @@ built_request build_request(const http_settings& s, const message_fields& m) {
   std::string encoded;  // query or form fields
   if (s.body == body_kind::query || s.body == body_kind::form) {
     for (const auto& [k, v] : s.fields) {
-      auto e = expand(v, values, escaping::url);
+      // A field is one parameter value: all of it is encoded, literal text included (a Kannel
+      // dlr-url value carries its own '&' and '%d').
+      auto e = expand(v, values, escaping::none);
       if (!e.ok) {
         out.error = "fields." + k + ": " + e.error;
         return out;
       }
       if (!encoded.empty()) encoded.push_back('&');
-      encoded += url_encode(k) + "=" + e.text;
+      encoded += url_encode(k) + "=" + url_encode(e.text);
     }
   }
   std::string content_type;

@@ -103,10 +103,12 @@ struct callback_settings {
 struct http_settings {
   std::string name = "http";
   http_method method = http_method::post;
-  /// Placeholders: {to} {text} {id} {from} {secret:NAME} {callback_secret}; URL-encoded here.
+  /// Placeholders: {to} {text} {id} {from} {secret:NAME} {callback_secret}; their values are
+  /// URL-encoded, the literal text is used as written.
   std::string url;
   body_kind body = body_kind::form;
-  /// Parameters for query/form bodies, or the members of a flat JSON object; values take placeholders.
+  /// Parameters for query/form bodies (each value URL-encoded whole after expansion), or the
+  /// string members of a flat JSON object; values take placeholders.
   std::vector<std::pair<std::string, std::string>> fields;
   /// JSON only: a whole JSON document whose string values take placeholders (used instead of fields).
   std::string body_template;

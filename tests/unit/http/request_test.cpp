@@ -202,3 +202,13 @@ TEST_CASE("default_action table") {
     CHECK(h::default_action(r.status) == r.action);
   }
 }
+
+TEST_CASE("build_request: a field value is encoded whole, literal text included") {
+  auto s = base();
+  s.method = h::http_method::get;
+  s.body = h::body_kind::query;
+  s.fields = {{"dlr-url", "http://gw/dlr?ref={id}&type=%d"}};
+  const auto b = h::build_request(s, message);
+  REQUIRE(b.ok);
+  CHECK(b.url == "https://api.example.id/sms/send?dlr-url=http%3A%2F%2Fgw%2Fdlr%3Fref%3D42%26type%3D%25d");
+}

@@ -1,0 +1,269 @@
+#include "tests/fakes/aggregator.hpp"
+
+#include <cctype>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+namespace kentongan::fakes {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+struct answer {
+  bhttp::status status = bhttp::status::ok;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+answer reply(bhttp::status status, std::string body, std::string type = "application/json") {
+  answer a;
+  a.status = status;
+  a.body = std::move(body);
+  a.content_type = std::move(type);
+  return a;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Written here rather than taken from protocol/http, so that the fake checks the channel's
+// encoding independently.
+std::string decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+void parse_pairs(std::string_view text, std::map<std::string, std::string>& out) {
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const auto pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) out[decode(pair)] = "";
+    else out[decode(pair.substr(0, eq))] = decode(pair.substr(eq + 1));
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(aggregator_behaviour b) {
+  switch (b) {
+    case aggregator_behaviour::ok_json: return "ok_json";
+    case aggregator_behaviour::ok_kannel: return "ok_kannel";
+    case aggregator_behaviour::queued_kannel: return "queued_kannel";
+    case aggregator_behaviour::refused_json: return "refused_json";
+    case aggregator_behaviour::rate_limited: return "rate_limited";
+    case aggregator_behaviour::server_error: return "server_error";
+    case aggregator_behaviour::bad_gateway: return "bad_gateway";
+    case aggregator_behaviour::bad_request: return "bad_request";
+    case aggregator_behaviour::unauthorized: return "unauthorized";
+    case aggregator_behaviour::hang: return "hang";
+  }
+  return "ok_json";
+}
+
+std::optional<aggregator_behaviour> parse_aggregator_behaviour(std::string_view s) {
+  for (auto b : {aggregator_behaviour::ok_json, aggregator_behaviour::ok_kannel, aggregator_behaviour::queued_kannel,
+                 aggregator_behaviour::refused_json, aggregator_behaviour::rate_limited, aggregator_behaviour::server_error,
+                 aggregator_behaviour::bad_gateway, aggregator_behaviour::bad_request, aggregator_behaviour::unauthorized,
+                 aggregator_behaviour::hang})
+    if (to_string(b) == s) return b;
+  return std::nullopt;
+}
+
+struct aggregator::impl {
+  impl(asio::io_context& io_context, aggregator_settings s) : io(io_context), settings(std::move(s)), acceptor(io_context) {}
+
+  struct rule {
+    aggregator_behaviour b;
+    int times;
+  };
+
+  asio::io_context& io;
+  aggregator_settings settings;
+  tcp::acceptor acceptor;
+  std::map<std::string, rule> behaviours;
+  std::vector<aggregator_request> requests;
+  std::vector<std::weak_ptr<beast::tcp_stream>> streams;
+  std::uint64_t next_id = 1;
+  bool running = false;
+
+  aggregator_behaviour behaviour_for(const std::string& to) {
+    const auto it = behaviours.find(to);
+    if (it == behaviours.end()) return settings.default_behaviour;
+    const auto b = it->second.b;
+    if (it->second.times > 0 && --it->second.times == 0) behaviours.erase(it);
+    return b;
+  }
+
+  std::optional<answer> handle(const bhttp::request<bhttp::string_body>& req) {
+    aggregator_request rec;
+    rec.method = std::string(req.method_string());
+    rec.target = std::string(req.target());
+    const auto q = rec.target.find('?');
+    rec.path = rec.target.substr(0, q);
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      rec.headers[name] = std::string(f.value());
+    }
+    rec.body = req.body();
+    if (q != std::string::npos) parse_pairs(std::string_view(rec.target).substr(q + 1), rec.params);
+    const std::string type = rec.headers["content-type"];
+    if (type.find("x-www-form-urlencoded") != std::string::npos) {
+      parse_pairs(rec.body, rec.params);
+    } else if (type.find("json") != std::string::npos) {
+      const json doc = json::parse(rec.body, nullptr, false);
+      if (doc.is_object())
+        for (const auto& [k, v] : doc.items()) rec.params[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    }
+    rec.to = rec.params[settings.to_field];
+
+    std::optional<answer> a;
+    switch (behaviour_for(rec.to)) {
+      case aggregator_behaviour::ok_json:
+        rec.answer_id = "AGG-" + std::to_string(next_id++);
+        a = reply(bhttp::status::ok, json{{"status", "0"}, {"messages", json::array({json{{"id", rec.answer_id}, {"to", rec.to}}})}}.dump());
+        break;
+      case aggregator_behaviour::ok_kannel:
+        a = reply(bhttp::status::accepted, "0: Accepted for delivery", "text/html");
+        break;
+      case aggregator_behaviour::queued_kannel:
+        a = reply(bhttp::status::accepted, "3: Queued for later delivery", "text/html");
+        break;
+      case aggregator_behaviour::refused_json:
+        a = reply(bhttp::status::ok, R"({"status":"5","text":"Nomor tujuan tidak valid"})");
+        break;
+      case aggregator_behaviour::rate_limited:
+        a = reply(bhttp::status::too_many_requests, R"({"status":"29","text":"too many requests"})");
+        a->headers.emplace_back("Retry-After", "2");
+        break;
+      case aggregator_behaviour::server_error:
+        a = reply(bhttp::status::internal_server_error, R"({"status":"99","text":"internal error"})");
+        break;
+      case aggregator_behaviour::bad_gateway:
+        a = reply(bhttp::status::bad_gateway, "<html><body>502 Bad Gateway</body></html>", "text/html");
+        break;
+      case aggregator_behaviour::bad_request:
+        a = reply(bhttp::status::bad_request, R"({"status":"21","text":"invalid destination"})");
+        break;
+      case aggregator_behaviour::unauthorized:
+        a = reply(bhttp::status::unauthorized, R"({"status":"7","text":"invalid credentials"})");
+        break;
+      case aggregator_behaviour::hang:
+        break;
+    }
+    rec.answer_status = a ? static_cast<int>(a->status) : 0;
+    requests.push_back(std::move(rec));
+    return a;
+  }
+};
+
+namespace {
+
+asio::awaitable<void> serve_connection(std::shared_ptr<aggregator::impl> self, std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(1 << 20);
+    stream->expires_after(std::chrono::seconds(60));
+    boost::system::error_code ec;
+    co_await bhttp::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    const auto& req = parser.get();
+    const auto a = self->handle(req);
+    if (!a) continue;  // hang: the client's timeout fires
+    bhttp::response<bhttp::string_body> res{a->status, req.version()};
+    res.set(bhttp::field::server, "fake-aggregator");
+    res.set(bhttp::field::content_type, a->content_type);
+    for (const auto& [k, v] : a->headers) res.set(k, v);
+    res.keep_alive(req.keep_alive());
+    res.body() = a->body;
+    res.prepare_payload();
+    co_await bhttp::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !req.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream->close();
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<aggregator::impl> self) {
+  while (self->running) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!self->running || ec == asio::error::operation_aborted) break;
+      continue;
+    }
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    std::erase_if(self->streams, [](const auto& w) { return w.expired(); });
+    self->streams.push_back(stream);
+    asio::co_spawn(self->io, serve_connection(self, stream), asio::detached);
+  }
+}
+
+}  // namespace
+
+aggregator::aggregator(asio::io_context& io, aggregator_settings settings)
+    : impl_(std::make_shared<impl>(io, std::move(settings))) {}
+
+aggregator::~aggregator() { stop(); }
+
+void aggregator::start(const std::string& address, std::uint16_t port) {
+  const tcp::endpoint ep(asio::ip::make_address(address), port);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  impl_->running = true;
+  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
+}
+
+void aggregator::stop() {
+  impl_->running = false;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto& w : impl_->streams)
+    if (auto s = w.lock()) s->socket().close(ignored);
+  impl_->streams.clear();
+}
+
+std::uint16_t aggregator::port() const {
+  boost::system::error_code ec;
+  const auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+std::string aggregator::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+void aggregator::set_behaviour(const std::string& to, aggregator_behaviour b, int times) {
+  impl_->behaviours[to] = impl::rule{b, times};
+}
+void aggregator::set_default_behaviour(aggregator_behaviour b) { impl_->settings.default_behaviour = b; }
+const std::vector<aggregator_request>& aggregator::requests() const { return impl_->requests; }
+void aggregator::clear_requests() { impl_->requests.clear(); }
+
+}  // namespace kentongan::fakes
