@@ -21,6 +21,7 @@
 #include "daemon/service.hpp"
 #include "daemon/smsc_sim_cmd.hpp"
 #include "protocol/gsm/gsm.hpp"
+#include "storage/backup.hpp"
 
 #ifndef KENTONGAN_VERSION
 #define KENTONGAN_VERSION "0.0.0"
@@ -171,6 +172,39 @@ int cmd_status(const global_options& g, std::int64_t id, bool watch, bool json_o
   }
 }
 
+/// `kentongan modem balance NAME`: the daemon sends the SIM's USSD balance code and waits for the
+/// network's answer (up to the modem's USSD timeout), so this call waits longer than the others.
+void add_modem_commands(CLI::App& app, global_options& g, std::vector<command_runner>& runners) {
+  auto* modem_cmd = app.add_subcommand("modem", "GSM modems (prepaid SIM cards)");
+  modem_cmd->require_subcommand(1);
+  auto* balance = modem_cmd->add_subcommand("balance", "Ask the network for a modem's prepaid balance (USSD)");
+  auto name = std::make_shared<std::string>();
+  auto json_out = std::make_shared<bool>(false);
+  balance->add_option("name", *name, "The modem channel's name")->required();
+  balance->add_flag("--json", *json_out, "Answer as JSON");
+  runners.push_back([&g, balance, name, json_out]() -> std::optional<int> {
+    if (!balance->parsed()) return std::nullopt;
+    const auto where = locate_daemon(g);
+    const auto reply = http_call(where.host, where.port, "POST", "/api/modems/" + *name + "/balance", "", where.token,
+                                 std::chrono::seconds{120});
+    const json parsed = json::parse(reply.body, nullptr, false);
+    if (reply.status / 100 != 2) {
+      std::cerr << "kentongan: "
+                << (parsed.is_object() && parsed.contains("error") ? parsed["error"].get<std::string>() : reply.body)
+                << "\n";
+      return exit_failed;
+    }
+    if (*json_out) {
+      std::cout << parsed.dump() << "\n";
+      return exit_ok;
+    }
+    std::cout << *name << ": " << parsed.value("balance", std::string{}) << "\n";
+    if (parsed.contains("balance_amount")) std::cout << "amount: " << parsed["balance_amount"].dump() << "\n";
+    if (parsed.value("balance_low", false)) std::cout << "warning: below the configured balance_warn_below\n";
+    return exit_ok;
+  });
+}
+
 int cmd_sms_info(const std::string& text, bool json_out, bool transliterate) {
   const auto plan = gsm::plan_message(text, {transliterate});
   if (json_out) {
@@ -192,6 +226,61 @@ int cmd_sms_info(const std::string& text, bool json_out, bool transliterate) {
             << "remaining: " << plan.remaining << " in the last part\n";
   for (std::size_t i = 0; i < plan.parts.size(); ++i)
     std::cout << "part " << (i + 1) << " (" << plan.parts[i].units << "): " << plan.parts[i].text << "\n";
+  return exit_ok;
+}
+
+/// `kentongan backup FILE`: through the running daemon (its writer thread copies step by step), or,
+/// when no daemon answers or with --direct, straight from the database file (WAL lets both run at once).
+int cmd_backup(const global_options& g, const std::string& file, bool direct, bool json_out) {
+  std::error_code ec;
+  const auto target = std::filesystem::absolute(file, ec);
+  if (ec || file.empty()) {
+    std::cerr << "kentongan: cannot use '" << file << "' as the backup file\n";
+    return exit_usage;
+  }
+  json result;
+  if (!direct) {
+    std::optional<daemon_address> where;
+    std::string unreachable;
+    try {
+      where = locate_daemon(g);
+    } catch (const std::exception& e) {
+      unreachable = e.what();
+    }
+    if (where) {
+      try {
+        // A big database takes a while: the daemon answers when the copy is checked and in place.
+        const auto reply = http_call(where->host, where->port, "POST", "/api/backup",
+                                     json{{"file", target.string()}}.dump(), where->token, std::chrono::hours{6});
+        const json parsed = json::parse(reply.body, nullptr, false);
+        if (reply.status / 100 != 2) {
+          const std::string why =
+              parsed.is_object() && parsed.contains("error") ? parsed["error"].get<std::string>() : reply.body;
+          std::cerr << "kentongan: " << why << "\n";
+          if (why.find("Read-only file system") != std::string::npos || why.find("Permission denied") != std::string::npos)
+            std::cerr << "kentongan: under systemd the daemon may write only to its state directory: back up into "
+                         "/var/lib/kentongan/backup/, or add --direct to copy from this process\n";
+          return exit_failed;
+        }
+        result = parsed;
+      } catch (const std::exception& e) {
+        if (std::string(e.what()).find("cannot reach the daemon") == std::string::npos) throw;
+        unreachable = e.what();
+      }
+    }
+    if (!unreachable.empty())
+      std::cerr << "kentongan: no running daemon answered (" << unreachable << "); copying the database file directly\n";
+  }
+  if (result.is_null()) {
+    const auto report = storage::backup_database(database_path(g), target);
+    result = json{{"file", report.file.string()}, {"pages", report.pages}, {"bytes", report.bytes},
+                  {"steps", report.steps}, {"integrity", "ok"}};
+  }
+  if (json_out)
+    std::cout << result.dump() << "\n";
+  else
+    std::cout << "backup written to " << result["file"].get<std::string>() << " (" << result["bytes"] << " bytes, "
+              << result["pages"] << " pages, integrity ok)\n";
   return exit_ok;
 }
 
@@ -266,6 +355,13 @@ int run_cli(int argc, char** argv) {
 
   app.add_subcommand("reload", "Make the running daemon re-read its config (as SIGHUP)");
 
+  auto* backup = app.add_subcommand("backup", "Copy the live database to FILE (SQLite online backup, checked; mode 0600)");
+  std::string backup_file;
+  bool backup_direct = false, backup_json = false;
+  backup->add_option("file", backup_file, "Where the copy goes (written as FILE.tmp, then renamed)")->required();
+  backup->add_flag("--direct", backup_direct, "Copy the database file here instead of asking the daemon");
+  backup->add_flag("--json", backup_json, "Answer as one JSON object");
+
   auto* demo = app.add_subcommand("demo", "Run the example village on the simulated network and show it working");
   demo_options demo_opts;
   demo->add_option("--example", demo_opts.example_dir, "The example village folder");
@@ -278,7 +374,11 @@ int run_cli(int argc, char** argv) {
   smsc->add_option("--fail-rate", smsc_opts.fail_rate, "Share of messages whose receipt says UNDELIV (0..1)")->check(CLI::Range(0.0, 1.0));
   smsc->add_option("--throttle-after", smsc_opts.throttle_after, "Answer ESME_RTHROTTLED beyond N submits per second (0 = never)");
   smsc->add_option("--drop-every", smsc_opts.drop_every, "Drop the link instead of answering every Nth submit (0 = never)");
-  smsc->add_option("--mo-file", smsc_opts.mo_file, "Messages to send to the first receiver: lines 'FROM TEXT'");
+  smsc->add_option("--mo-file", smsc_opts.mo_file, "Messages to send to the first receiver: lines 'FROM TEXT' (a long TEXT goes as concatenated parts)");
+  smsc->add_option("--mo-style", smsc_opts.mo_style, "How long MO texts are split: udh8 (default), udh16, sar or payload");
+  smsc->add_flag("--mo-lose-first-ack", smsc_opts.mo_lose_first_ack, "Treat each MO's first deliver_sm_resp as lost: drop the link, deliver the same PDUs again");
+  smsc->add_option("--malformed", smsc_opts.malformed, "Send one malformed PDU after the first bind: unknown-command, bad-length or bad-deliver-sm");
+  smsc->add_option("--record", smsc_opts.record, "Append one JSON line per event (submit, mo_acked, ...) to FILE, flushed per line");
   smsc->add_option("--password", smsc_opts.password, "Require this bind password (default: any)");
 
   auto* completion = app.add_subcommand("completion", "Print a shell completion script");
@@ -287,6 +387,7 @@ int run_cli(int argc, char** argv) {
 
   std::vector<command_runner> runners;
   add_aspiration_commands(app, g, runners);
+  add_modem_commands(app, g, runners);
 
   try {
     app.parse(argc, argv);
@@ -338,6 +439,7 @@ int run_cli(int argc, char** argv) {
                 << " received messages, " << (*r)["aspirations"] << " aspirations (counts kept, number and texts erased)\n";
       return exit_ok;
     }
+    if (backup->parsed()) return cmd_backup(g, backup_file, backup_direct, backup_json);
     if (app.got_subcommand("reload")) {
       auto r = call(g, "POST", "/api/reload");
       if (!r) return exit_failed;

@@ -13,11 +13,11 @@ _kentongan() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
 
   local global_opts="--config --state-dir --listen --log-level --log-phones --version --help -h"
-  local commands="serve check-config broadcast status cancel sim sms-info subscribers reload aspirations export report poll demo smsc-sim completion"
+  local commands="serve check-config broadcast status cancel sim sms-info subscribers reload backup modem aspirations export report poll demo smsc-sim completion"
 
   # Options that take a value: complete the value, not another option.
   case "$prev" in
-    --config|--file|-f|--sim-record|--mo-file)
+    --config|--file|-f|--sim-record|--mo-file|--record)
       COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
     --state-dir|--example)
       COMPREPLY=( $(compgen -d -- "$cur") ); return 0 ;;
@@ -53,6 +53,9 @@ _kentongan() {
     "") COMPREPLY=( $(compgen -W "$commands $global_opts" -- "$cur") ); return 0 ;;
     serve) opts="--sim-record" ;;
     check-config|reload) opts="" ;;
+    backup)
+      if [[ "$cur" != -* ]]; then COMPREPLY=( $(compgen -f -- "$cur") ); return 0; fi
+      opts="--direct --json" ;;
     broadcast) opts="--group -g --all --text -t --file -f --where --at --priority --expires --dry-run --json --resend --only" ;;
     status) opts="--watch -w --json --by" ;;
     cancel) opts="" ;;
@@ -60,16 +63,21 @@ _kentongan() {
       if [[ -z "$sub" ]]; then COMPREPLY=( $(compgen -W "send --help" -- "$cur") ); return 0; fi
       opts="--from" ;;
     sms-info) opts="--json --transliterate" ;;
+    modem)
+      if [[ -z "$sub" ]]; then COMPREPLY=( $(compgen -W "balance --help" -- "$cur") ); return 0; fi
+      opts="--json" ;;
     subscribers)
       if [[ -z "$sub" ]]; then COMPREPLY=( $(compgen -W "forget --help" -- "$cur") ); return 0; fi
       opts="" ;;
     aspirations)
       case "$sub" in
-        "") COMPREPLY=( $(compgen -W "list show reply tag reject --help" -- "$cur") ); return 0 ;;
+        "") COMPREPLY=( $(compgen -W "list show reply tag reject kind remind --help" -- "$cur") ); return 0 ;;
         list) opts="--status --tag --since --until --overdue --limit --json" ;;
         show) opts="--json" ;;
         reply) opts="--close --as --json" ;;
         tag|reject) opts="--as --json" ;;
+        kind) opts="aspirasi pengaduan permintaan-informasi --as --json" ;;
+        remind) opts="--json" ;;
       esac ;;
     export)
       case "$sub" in
@@ -85,7 +93,7 @@ _kentongan() {
         results) opts="--by --json" ;;
       esac ;;
     demo) opts="--example --no-wait" ;;
-    smsc-sim) opts="--listen --dlr-delay --fail-rate --throttle-after --drop-every --mo-file --password" ;;
+    smsc-sim) opts="--listen --dlr-delay --fail-rate --throttle-after --drop-every --mo-file --mo-style --mo-lose-first-ack --malformed --record --password" ;;
     completion)
       if [[ -z "$sub" ]]; then COMPREPLY=( $(compgen -W "bash" -- "$cur") ); fi
       return 0 ;;

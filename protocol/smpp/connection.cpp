@@ -51,11 +51,22 @@ asio::awaitable<connection::incoming> connection::receive() {
 bool connection::send(const pdu& p) {
   if (!open_) return false;
   if (!encode(p, out_)) return false;
+  start_writing();
+  return true;
+}
+
+bool connection::send_bytes(std::span<const std::uint8_t> bytes) {
+  if (!open_) return false;
+  out_.insert(out_.end(), bytes.begin(), bytes.end());
+  start_writing();
+  return true;
+}
+
+void connection::start_writing() {
   if (!writing_) {
     writing_ = true;
     asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
   }
-  return true;
 }
 
 asio::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "protocol/asio/asio.hpp"
@@ -24,6 +25,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Queues a PDU for sending; returns false when the PDU cannot be encoded or the link is closed.
   bool send(const pdu& p);
+  /// Queues raw octets in order with the PDUs (the simulator's malformed-PDU tests).
+  bool send_bytes(std::span<const std::uint8_t> bytes);
   /// Closes the socket now; pending reads and writes complete with an error.
   void close();
   /// Closes once everything queued has been written (after an unbind_resp, a generic_nack).
@@ -34,6 +37,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::ip::tcp::socket& socket() { return socket_; }
 
  private:
+  void start_writing();
   static boost::asio::awaitable<void> write_loop(std::shared_ptr<connection> self);
 
   boost::asio::ip::tcp::socket socket_;

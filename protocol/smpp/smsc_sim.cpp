@@ -18,13 +18,29 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
+struct mo_delivery {
+  mo_message message;
+  std::uint16_t reference = 0;     // kept for a redelivery: the same PDUs go out again
+  std::uint8_t parts = 0;
+  std::uint8_t acked = 0;          // parts answered OK in the current attempt
+  bool redelivered = false;
+};
+
+struct outstanding_item {
+  enum class kind { receipt, mo, malformed } what = kind::receipt;
+  std::shared_ptr<mo_delivery> mo;
+  std::uint8_t part = 1;
+  std::string text;                // this MO part's text
+};
+
 struct link_state {
+  std::uint64_t id = 0;
   std::shared_ptr<connection> conn;
   bool bound = false;
   bool can_transmit = false;  // the ESME may submit
   bool can_receive = false;   // we may deliver
   std::uint32_t next_sequence = 1;
-  std::unordered_map<std::uint32_t, bool> outstanding;  // deliver_sm sequence → is MO (else receipt)
+  std::unordered_map<std::uint32_t, outstanding_item> outstanding;  // by deliver_sm sequence
 
   std::uint32_t take_sequence() {
     const auto s = next_sequence;
@@ -53,9 +69,39 @@ std::string receipt_date(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-asio::awaitable<void> write_raw(std::shared_ptr<connection> c, std::vector<std::uint8_t> bytes) {
-  boost::system::error_code ec;
-  co_await asio::async_write(c->socket(), asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+// The text of a submit_sm as the handset would show it: UDH stripped, message_payload preferred.
+void describe_user_data(const sm_body& sm, smsc_event& e) {
+  std::vector<std::uint8_t> data = sm.short_message;
+  if (data.empty())
+    if (auto payload = sm.tlvs.message_payload()) data = std::move(*payload);
+  std::size_t skip = 0;
+  if ((sm.esm_class & 0x40) != 0) {
+    if (const auto udh = gsm::parse_udh(data)) {
+      skip = std::min(udh->length, data.size());
+      if (udh->concat) {
+        e.udh_ref = udh->concat->reference;
+        e.part = udh->concat->sequence;
+        e.parts = udh->concat->total;
+      }
+    }
+  }
+  if (!e.udh_ref) {
+    const auto ref = sm.tlvs.sar_msg_ref_num();
+    const auto total = sm.tlvs.sar_total_segments();
+    const auto seq = sm.tlvs.sar_segment_seqnum();
+    if (ref && total && seq) {
+      e.udh_ref = *ref;
+      e.parts = *total;
+      e.part = *seq;
+    }
+  }
+  const std::span<const std::uint8_t> body(data.data() + skip, data.size() - skip);
+  e.data_coding = sm.data_coding;
+  switch (sm.data_coding) {
+    case 0x00: e.text = gsm::decode_gsm7(body); break;  // unpacked, one septet per octet
+    case 0x08: e.text = gsm::decode_ucs2(body); break;
+    default: e.text = gsm::decode_latin1(body); break;
+  }
 }
 
 std::optional<command> response_for(command request) {
@@ -77,7 +123,7 @@ std::optional<command> response_for(command request) {
 struct smsc_simulator::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io_context, smsc_settings s)
       : io(io_context), settings(std::move(s)), receipt_timer(io_context), rng(settings.seed) {
-    for (auto& m : settings.mo) mo_queue.push_back(m);
+    for (auto& m : settings.mo) queue_mo(m);
   }
 
   asio::io_context& io;
@@ -87,7 +133,10 @@ struct smsc_simulator::impl : std::enable_shared_from_this<impl> {
   std::vector<std::shared_ptr<link_state>> links;
   std::deque<pending_receipt> receipts;
   asio::steady_timer receipt_timer;
-  std::deque<mo_message> mo_queue;
+  std::deque<std::shared_ptr<mo_delivery>> mo_queue;
+  std::function<void(const smsc_event&)> sink;
+  std::uint64_t next_link = 0;
+  bool malformed_done = false;
   std::uint64_t next_id = 0x10000;
   std::mt19937 rng;
   steady::time_point throttle_window{};
@@ -116,7 +165,18 @@ struct smsc_simulator::impl : std::enable_shared_from_this<impl> {
     return nullptr;
   }
   void flush_mo();
-  void send_mo_parts(link_state& link, const mo_message& m);
+  void send_mo_parts(link_state& link, const std::shared_ptr<mo_delivery>& d);
+  void queue_mo(mo_message m) {
+    auto d = std::make_shared<mo_delivery>();
+    d->message = std::move(m);
+    d->reference = ++mo_reference;
+    mo_queue.push_back(std::move(d));
+  }
+  void record(const smsc_event& e) {
+    if (sink) sink(e);
+  }
+  void on_deliver_sm_resp(link_state& link, const pdu& p);
+  void send_malformed(link_state& link);
 };
 
 smsc_simulator::smsc_simulator(asio::io_context& io, smsc_settings settings)
@@ -154,19 +214,35 @@ void smsc_simulator::stop() {
 }
 
 void smsc_simulator::send_mo(mo_message message) {
-  impl_->mo_queue.push_back(std::move(message));
+  impl_->queue_mo(std::move(message));
   impl_->flush_mo();
 }
 
 void smsc_simulator::send_raw(std::vector<std::uint8_t> bytes) {
   for (auto& l : impl_->links) {
     if (!l->bound) continue;
-    auto copy = bytes;
-    asio::co_spawn(impl_->io, write_raw(l->conn, std::move(copy)), asio::detached);
+    l->conn->send_bytes(bytes);
   }
 }
 
 smsc_counters smsc_simulator::counters() const { return impl_->counts; }
+
+void smsc_simulator::on_event(std::function<void(const smsc_event&)> sink) { impl_->sink = std::move(sink); }
+
+std::string_view to_string(smsc_event::kind k) {
+  switch (k) {
+    case smsc_event::kind::bind: return "bind";
+    case smsc_event::kind::closed: return "closed";
+    case smsc_event::kind::submit: return "submit";
+    case smsc_event::kind::mo_acked: return "mo_acked";
+    case smsc_event::kind::mo_rejected: return "mo_rejected";
+    case smsc_event::kind::mo_ack_lost: return "mo_ack_lost";
+    case smsc_event::kind::generic_nack: return "generic_nack";
+    case smsc_event::kind::malformed_sent: return "malformed_sent";
+    case smsc_event::kind::malformed_answered: return "malformed_answered";
+  }
+  return "unknown";
+}
 
 std::size_t smsc_simulator::bound_links() const {
   std::size_t n = 0;
@@ -184,6 +260,7 @@ asio::awaitable<void> smsc_simulator::impl::accept_loop(std::shared_ptr<impl> se
       continue;
     }
     auto link = std::make_shared<link_state>();
+    link->id = ++self->next_link;
     link->conn = std::make_shared<connection>(std::move(socket));
     self->links.push_back(link);
     ++self->counts.connections;
@@ -214,8 +291,15 @@ asio::awaitable<void> smsc_simulator::impl::serve(std::shared_ptr<impl> self, st
     }
     self->handle(*link, link, in.result.value);
   }
+  const bool was_bound = link->bound;
   link->bound = false;
   std::erase(self->links, link);
+  if (was_bound || link->conn) {
+    smsc_event e;
+    e.what = smsc_event::kind::closed;
+    e.session = link->id;
+    self->record(e);
+  }
 }
 
 void smsc_simulator::impl::handle(link_state& link, const std::shared_ptr<link_state>& link_ptr, const pdu& p) {
@@ -241,6 +325,17 @@ void smsc_simulator::impl::handle(link_state& link, const std::shared_ptr<link_s
       bind_resp_body rb{settings.system_id, {}};
       rb.tlvs.set_u8(tag::sc_interface_version, 0x34);
       respond(link, resp, p.sequence, status::ok, std::move(rb));
+      {
+        smsc_event e;
+        e.what = smsc_event::kind::bind;
+        e.session = link.id;
+        e.message_id = std::string(command_name(static_cast<std::uint32_t>(p.id)).value_or("bind"));
+        record(e);
+      }
+      if (settings.malformed != malformed_kind::none && !malformed_done) {
+        malformed_done = true;
+        send_malformed(link);
+      }
       if (link.can_receive) {
         flush_mo();
         receipt_timer.cancel();
@@ -267,23 +362,22 @@ void smsc_simulator::impl::handle(link_state& link, const std::shared_ptr<link_s
       }
       respond(link, command::data_sm_resp, p.sequence, status::ok, message_id_body{std::to_string(next_id++), {}});
       return;
-    case command::deliver_sm_resp: {
-      const auto it = link.outstanding.find(p.sequence);
-      if (it == link.outstanding.end()) return;
-      const bool is_mo = it->second;
-      link.outstanding.erase(it);
-      if (is_mo) {
-        if (p.status == status::ok) ++counts.mo_acked; else ++counts.mo_rejected;
-      } else if (p.status == status::ok) {
-        ++counts.receipts_acked;
-      }
+    case command::deliver_sm_resp:
+      on_deliver_sm_resp(link, p);
       return;
-    }
     case command::unbind_resp:
       link.conn->close();
       return;
+    case command::generic_nack: {
+      smsc_event e;
+      e.what = smsc_event::kind::generic_nack;
+      e.session = link.id;
+      e.status = p.status;
+      e.sequence = p.sequence;
+      record(e);
+      return;
+    }
     case command::enquire_link_resp:
-    case command::generic_nack:
       return;
     default:
       // An ESME has no business sending deliver_sm, outbind or responses we did not ask for.
@@ -324,6 +418,16 @@ void smsc_simulator::impl::on_submit(link_state& link, const std::shared_ptr<lin
   const auto numeric_id = next_id++;
   ++counts.accepted;
   respond(link, command::submit_sm_resp, p.sequence, status::ok, message_id_body{id, {}});
+  if (sink) {
+    smsc_event e;
+    e.what = smsc_event::kind::submit;
+    e.session = link.id;
+    e.message_id = id;
+    e.source = sm.source_addr;
+    e.dest = sm.destination_addr;
+    describe_user_data(sm, e);
+    record(e);
+  }
   if ((sm.registered_delivery & 0x03) == 0) return;
   pending_receipt r;
   r.due = steady::now() + settings.dlr_delay;
@@ -385,7 +489,7 @@ asio::awaitable<void> smsc_simulator::impl::receipt_loop(std::shared_ptr<impl> s
         b.tlvs.set_u8(tag::message_state, static_cast<std::uint8_t>(r.failed ? message_state::undeliverable : message_state::delivered));
       }
       const auto seq = to->take_sequence();
-      to->outstanding.emplace(seq, false);
+      to->outstanding.emplace(seq, outstanding_item{});
       to->conn->send(pdu{command::deliver_sm, 0, seq, std::move(b)});
       ++self->counts.receipts;
       if (r.failed) ++self->counts.failed_receipts;
@@ -400,16 +504,19 @@ void smsc_simulator::impl::flush_mo() {
   while (!mo_queue.empty()) {
     link_state* to = receiver({});
     if (to == nullptr) return;
-    send_mo_parts(*to, mo_queue.front());
+    const auto d = mo_queue.front();
+    send_mo_parts(*to, d);
     mo_queue.pop_front();
   }
 }
 
-void smsc_simulator::impl::send_mo_parts(link_state& link, const mo_message& m) {
+void smsc_simulator::impl::send_mo_parts(link_state& link, const std::shared_ptr<mo_delivery>& d) {
+  const auto& m = d->message;
   const auto plan = gsm::plan_message(m.text);
   const std::uint8_t coding = plan.enc == gsm::encoding::gsm7 ? 0x00 : 0x08;
   const auto total = static_cast<std::uint8_t>(std::min<std::size_t>(plan.parts.size(), 255));
-  const std::uint16_t reference = ++mo_reference;
+  const std::uint16_t reference = d->reference;
+  d->acked = 0;
   auto base = [&]() {
     sm_body b;
     b.source_addr_ton = 1;
@@ -421,21 +528,23 @@ void smsc_simulator::impl::send_mo_parts(link_state& link, const mo_message& m) 
     b.data_coding = coding;
     return b;
   };
-  auto emit = [&](sm_body b) {
+  auto emit = [&](sm_body b, std::uint8_t part, std::string text) {
     const auto seq = link.take_sequence();
-    link.outstanding.emplace(seq, true);
+    link.outstanding.emplace(seq, outstanding_item{outstanding_item::kind::mo, d, part, std::move(text)});
     link.conn->send(pdu{command::deliver_sm, 0, seq, std::move(b)});
     ++counts.mo_parts;
   };
   if (total <= 1 || m.style == concat_style::payload) {
+    d->parts = 1;
     auto b = base();
     std::vector<std::uint8_t> all;
     for (const auto& part : plan.parts) all.insert(all.end(), part.payload.begin(), part.payload.end());
     if (total <= 1) b.short_message = std::move(all);
     else b.tlvs.set(tag::message_payload, std::move(all));
-    emit(std::move(b));
+    emit(std::move(b), 1, m.text);
     return;
   }
+  d->parts = total;
   for (std::uint8_t i = 0; i < total; ++i) {
     auto b = base();
     const auto& payload = plan.parts[i].payload;
@@ -458,8 +567,105 @@ void smsc_simulator::impl::send_mo_parts(link_state& link, const mo_message& m) 
         break;
     }
     b.short_message.insert(b.short_message.end(), payload.begin(), payload.end());
-    emit(std::move(b));
+    emit(std::move(b), seq, plan.parts[i].text);
   }
+}
+
+void smsc_simulator::impl::on_deliver_sm_resp(link_state& link, const pdu& p) {
+  const auto it = link.outstanding.find(p.sequence);
+  if (it == link.outstanding.end()) return;
+  auto item = std::move(it->second);
+  link.outstanding.erase(it);
+  smsc_event e;
+  e.session = link.id;
+  e.status = p.status;
+  e.sequence = p.sequence;
+  switch (item.what) {
+    case outstanding_item::kind::receipt:
+      if (p.status == status::ok) ++counts.receipts_acked;
+      return;
+    case outstanding_item::kind::malformed:
+      e.what = smsc_event::kind::malformed_answered;
+      e.message_id = "deliver_sm_resp";
+      record(e);
+      return;
+    case outstanding_item::kind::mo:
+      break;
+  }
+  const auto& d = item.mo;
+  e.source = d->message.from;
+  e.dest = d->message.to;
+  e.text = item.text;
+  e.message = d->message.text;
+  e.part = item.part;
+  e.parts = d->parts;
+  if (d->parts > 1 && d->message.style != concat_style::payload) e.udh_ref = d->reference;
+  if (p.status != status::ok) {
+    ++counts.mo_rejected;
+    e.what = smsc_event::kind::mo_rejected;
+    record(e);
+    return;
+  }
+  if (settings.mo_lose_first_ack && !d->redelivered && ++d->acked >= d->parts) {
+    // The answer "never arrived": drop the link and deliver the very same PDUs again later.
+    d->redelivered = true;
+    e.what = smsc_event::kind::mo_ack_lost;
+    record(e);
+    mo_queue.push_front(d);
+    link.conn->close();
+    return;
+  }
+  if (settings.mo_lose_first_ack && !d->redelivered) {
+    // An earlier part of a message whose last answer will be "lost": not counted yet.
+    e.what = smsc_event::kind::mo_ack_lost;
+    record(e);
+    return;
+  }
+  ++counts.mo_acked;
+  e.what = smsc_event::kind::mo_acked;
+  record(e);
+}
+
+void smsc_simulator::impl::send_malformed(link_state& link) {
+  smsc_event e;
+  e.what = smsc_event::kind::malformed_sent;
+  e.session = link.id;
+  const auto seq = link.take_sequence();
+  e.sequence = seq;
+  std::vector<std::uint8_t> bytes;
+  auto put32 = [&](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(v >> shift));
+  };
+  switch (settings.malformed) {
+    case malformed_kind::none:
+      return;
+    case malformed_kind::unknown_command:
+      e.message_id = "unknown-command";
+      put32(16);
+      put32(0x00000099);
+      put32(0);
+      put32(seq);
+      break;
+    case malformed_kind::bad_length:
+      e.message_id = "bad-length";
+      put32(8);
+      put32(static_cast<std::uint32_t>(command::enquire_link));
+      break;
+    case malformed_kind::bad_deliver_sm: {
+      e.message_id = "bad-deliver-sm";
+      // service_type "" then TON, NPI and a source_addr that runs to the end without its NUL.
+      const std::vector<std::uint8_t> fields{0x00, 0x01, 0x01, '6', '2', '8', '1'};
+      put32(static_cast<std::uint32_t>(header_size + fields.size()));
+      put32(static_cast<std::uint32_t>(command::deliver_sm));
+      put32(0);
+      put32(seq);
+      bytes.insert(bytes.end(), fields.begin(), fields.end());
+      link.outstanding.emplace(seq, outstanding_item{outstanding_item::kind::malformed, {}, 1, {}});
+      break;
+    }
+  }
+  record(e);
+  link.conn->send_bytes(bytes);
 }
 
 }  // namespace kentongan::smpp

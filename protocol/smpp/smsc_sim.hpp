@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,14 @@ struct mo_message {
   bool operator==(const mo_message&) const = default;
 };
 
+/// A malformed PDU sent once to the first link that binds, to test the ESME's error handling.
+enum class malformed_kind {
+  none,
+  unknown_command,  ///< a header-only PDU with command_id 0x00000099: generic_nack ESME_RINVCMDID, link kept (§4.3)
+  bad_length,       ///< command_length 8 (< 16): generic_nack ESME_RINVCMDLEN, the stream is lost, link dropped (§3.2)
+  bad_deliver_sm,   ///< a deliver_sm whose source_addr has no NUL: deliver_sm_resp with an error, link kept
+};
+
 struct smsc_settings {
   std::string system_id = "kentongan-sim";       ///< sent in bind_*_resp
   std::string password;                          ///< empty: any password binds
@@ -34,6 +44,10 @@ struct smsc_settings {
   std::vector<mo_message> mo;                    ///< sent to the first receiver that binds
   bool receipt_tlvs = true;                      ///< add receipted_message_id and message_state TLVs
   std::uint32_t seed = 1;                        ///< for fail_rate
+  malformed_kind malformed = malformed_kind::none;  ///< sent once, right after the first bind
+  /// Pretend the first deliver_sm_resp of each MO message was lost: drop the link when the last
+  /// part is acknowledged and deliver the same PDUs again after the next bind (§4.6.2 redelivery).
+  bool mo_lose_first_ack = false;
   bool operator==(const smsc_settings&) const = default;
 };
 
@@ -57,6 +71,35 @@ struct smsc_counters {
   bool operator==(const smsc_counters&) const = default;
 };
 
+/// One thing that happened, for --record (tests read these as JSON lines).
+struct smsc_event {
+  enum class kind {
+    bind,                ///< a link bound (message_id holds the bind command name)
+    closed,              ///< a link went away
+    submit,              ///< submit_sm accepted with message_id
+    mo_acked,            ///< deliver_sm_resp OK for an MO part
+    mo_rejected,         ///< deliver_sm_resp with an error for an MO part (status)
+    mo_ack_lost,         ///< deliver_sm_resp OK ignored on purpose (mo_lose_first_ack); the message comes again
+    generic_nack,        ///< the ESME sent generic_nack (status, sequence)
+    malformed_sent,      ///< the malformed PDU went out (message_id holds its kind)
+    malformed_answered,  ///< the ESME answered it with a response other than generic_nack (status)
+  };
+  kind what = kind::submit;
+  std::uint64_t session = 0;           ///< connection number, from 1
+  std::string message_id;
+  std::string source;
+  std::string dest;
+  std::string text;                    ///< this part's text, decoded to UTF-8
+  std::string message;                 ///< MO events: the whole message's text
+  std::optional<std::uint16_t> udh_ref;  ///< concatenation reference (UDH or SAR), if any
+  std::uint8_t part = 1;
+  std::uint8_t parts = 1;
+  std::uint32_t status = 0;
+  std::uint32_t sequence = 0;
+  std::uint8_t data_coding = 0;
+};
+std::string_view to_string(smsc_event::kind k);
+
 class smsc_simulator {
  public:
   smsc_simulator(boost::asio::io_context& io, smsc_settings settings);
@@ -76,6 +119,8 @@ class smsc_simulator {
   /// Sends raw bytes on every bound link (for malformed-PDU tests).
   void send_raw(std::vector<std::uint8_t> bytes);
   smsc_counters counters() const;
+  /// Called on the simulator's thread for every event; leave unset when nobody records (benchmarks).
+  void on_event(std::function<void(const smsc_event&)> sink);
   /// Links currently bound.
   std::size_t bound_links() const;
 
