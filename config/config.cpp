@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -452,6 +453,16 @@ class loader {
     if (p.empty()) {
       fail(n, "must not be empty");
       return;
+    }
+    // Secrets handed over by systemd's LoadCredential= live in $CREDENTIALS_DIRECTORY (%d in the unit).
+    if (key.size() > 5 && key.substr(key.size() - 5) == "_file") {
+      const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+      auto expanded = expand_credentials(p, dir ? dir : "");
+      if (!expanded.error.empty()) {
+        fail(n, expanded.error);
+        return;
+      }
+      p = std::move(expanded.path);
     }
     const fs::path full = base_ / p;
     std::error_code ec;
@@ -1209,6 +1220,24 @@ load_result load(const fs::path& file) {
     return r;
   }
   return load_text(*text, file);
+}
+
+expanded_path expand_credentials(std::string_view path, std::string_view credentials_dir) {
+  for (const std::string_view prefix : {"%d", "${CREDENTIALS_DIRECTORY}", "$CREDENTIALS_DIRECTORY"}) {
+    if (path.substr(0, prefix.size()) != prefix) continue;
+    const auto rest = path.substr(prefix.size());
+    if (!rest.empty() && rest.front() != '/') continue;
+    if (credentials_dir.empty())
+      return {{},
+              fmt::format("{} names systemd's credentials directory, but $CREDENTIALS_DIRECTORY is not set: "
+                          "the daemon gets it from LoadCredential= in its unit; to check the config by hand, run "
+                          "CREDENTIALS_DIRECTORY=/etc/kentongan/credentials kentongan check-config",
+                          q(path))};
+    std::string dir(credentials_dir);
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return {dir + std::string(rest), {}};
+  }
+  return {std::string(path), {}};
 }
 
 std::string read_secret(const fs::path& file) {

@@ -154,6 +154,18 @@ load_result load_text(std::string_view text, const std::filesystem::path& file);
 /// channel, officers, tags, info pages, channels.
 std::string summary(const village_config& c);
 
+/// A *_file path with systemd's credentials directory expanded, or why it cannot be (error non-empty).
+struct expanded_path {
+  std::string path;
+  std::string error;
+  bool operator==(const expanded_path&) const = default;
+};
+
+/// Expands a leading "%d" or "${CREDENTIALS_DIRECTORY}" (also "$CREDENTIALS_DIRECTORY"), followed by '/' or
+/// nothing, to `credentials_dir`: where systemd's LoadCredential= puts secrets (systemd.exec(5)). Other paths
+/// come back unchanged. An error when the path uses it and `credentials_dir` is empty (not under systemd).
+expanded_path expand_credentials(std::string_view path, std::string_view credentials_dir);
+
 /// Reads a secret file (trailing newline stripped); throws std::runtime_error naming the path on
 /// failure or when the file is empty.
 std::string read_secret(const std::filesystem::path& file);
