@@ -279,6 +279,10 @@ class store {  // one instance per thread; not thread-safe
                                           std::int64_t before_id) const;
   /// Direct (non-broadcast) messages queued to `phone` at or after `since` (auto-reply cap).
   std::int64_t direct_count(const std::string& phone, core::time_point since) const;
+  /// Per sender on `channel`, the latest received_at at or after `since`, in phone order: who has the
+  /// WhatsApp 24-hour window open after a restart (issue 6; storage/whatsapp.cpp).
+  std::vector<std::pair<std::string, core::time_point>> latest_inbound(const std::string& channel,
+                                                                       core::time_point since) const;
   std::int64_t log_event(std::string_view kind, std::string_view subject, std::string_view detail);
 
   // ---- aspirations (issue 5) ----

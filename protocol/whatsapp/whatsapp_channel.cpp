@@ -212,7 +212,9 @@ std::optional<core::time_point> whatsapp_channel::last_inbound(const std::string
   return it->second;
 }
 
-void whatsapp_channel::set_token(std::string token) {
+bool whatsapp_channel::set_token(std::string token) {
+  // Same token: Meta would refuse it again, so a channel it stopped stays down.
+  if (token == impl_->s.token) return false;
   impl_->s.token = std::move(token);
   ++impl_->token_generation;
   if (!impl_->up) {
@@ -220,6 +222,7 @@ void whatsapp_channel::set_token(std::string token) {
     impl_->down_reason.clear();
     if (impl_->events != nullptr) impl_->events->on_link_state(impl_->s.name, true, "token replaced");
   }
+  return true;
 }
 
 const std::string& whatsapp_channel::down_reason() const { return impl_->down_reason; }

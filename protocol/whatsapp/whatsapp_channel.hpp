@@ -75,7 +75,8 @@ class whatsapp_channel final : public chan::channel {
   /// When `phone` last wrote, if known.
   std::optional<core::time_point> last_inbound(const std::string& phone) const;
   /// A new token (the daemon re-read token_file): brings a channel stopped by an auth error up again.
-  void set_token(std::string token);
+  /// Returns false and changes nothing when `token` is the one in use (a down channel stays down).
+  bool set_token(std::string token);
   /// The reason the channel is down, empty when up.
   const std::string& down_reason() const;
   counters stats() const;

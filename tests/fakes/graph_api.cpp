@@ -1,5 +1,7 @@
 #include "tests/fakes/graph_api.hpp"
 
+#include <deque>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -16,10 +18,16 @@ using nlohmann::json;
 
 namespace {
 
+// A webhook the control route asked to post and wait for: the answer is its HTTP status.
+struct pending_post {
+  std::string url, body, signature;
+};
+
 struct answer {
   http::status status = http::status::ok;
   std::string body;
   std::string content_type = "application/json";
+  std::optional<pending_post> post = std::nullopt;
 };
 
 answer graph_error(http::status status, int code, std::string message, std::string details, int subcode = 0) {
@@ -66,13 +74,19 @@ struct graph_api::impl : std::enable_shared_from_this<impl> {
   graph_api_settings settings;
   tcp::acceptor acceptor;
   std::map<std::string, behaviour> behaviours;  // by digits
+  std::deque<std::pair<behaviour, std::size_t>> script;  // consumed by the next requests, whoever they are for
   std::vector<recorded_request> requests;
   std::vector<std::weak_ptr<beast::tcp_stream>> streams;
   std::size_t connections = 0;
   std::uint64_t next_id = 1;
   bool running = false;
 
-  behaviour behaviour_for(const std::string& to) const {
+  behaviour behaviour_for(const std::string& to) {
+    while (!script.empty() && script.front().second == 0) script.pop_front();
+    if (!script.empty()) {
+      --script.front().second;
+      return script.front().first;
+    }
     const auto it = behaviours.find(digits_of(to));
     return it == behaviours.end() ? settings.default_behaviour : it->second;
   }
@@ -139,7 +153,8 @@ struct graph_api::impl : std::enable_shared_from_this<impl> {
       json all = json::array();
       for (const auto& r : requests)
         all.push_back({{"method", r.method}, {"target", r.target}, {"to", r.to}, {"type", r.type},
-                       {"body", r.body}, {"answer_id", r.answer_id}, {"answer_status", r.answer_status}});
+                       {"authorization", r.authorization}, {"body", r.body}, {"answer_id", r.answer_id},
+                       {"answer_status", r.answer_status}});
       return answer{http::status::ok, all.dump()};
     }
     if (target == "/_fake/behaviour" && req.method() == http::verb::post) {
@@ -151,11 +166,52 @@ struct graph_api::impl : std::enable_shared_from_this<impl> {
       else behaviours[digits_of(to)] = *parsed;
       return answer{http::status::ok, "{}"};
     }
+    if (target == "/_fake/script" && req.method() == http::verb::post) {
+      json b = json::parse(req.body(), nullptr, false);
+      if (!b.is_object() || !b.contains("sequence") || !b["sequence"].is_array())
+        return answer{http::status::bad_request, R"({"error":"expected {\"sequence\":[{\"behaviour\",\"count\"}]}"})"};
+      std::deque<std::pair<behaviour, std::size_t>> steps;
+      for (const auto& step : b["sequence"]) {
+        const auto parsed = step.is_object() ? parse_behaviour(step.value("behaviour", "")) : std::nullopt;
+        const auto count = step.is_object() ? step.value("count", 1) : 0;
+        if (!parsed || count < 0) return answer{http::status::bad_request, R"({"error":"bad step"})"};
+        steps.emplace_back(*parsed, static_cast<std::size_t>(count));
+      }
+      script.insert(script.end(), steps.begin(), steps.end());
+      return answer{http::status::ok, "{}"};
+    }
+    if (target == "/_fake/token" && req.method() == http::verb::post) {
+      json b = json::parse(req.body(), nullptr, false);
+      if (!b.is_object() || !b.contains("token") || !b["token"].is_string())
+        return answer{http::status::bad_request, R"({"error":"expected {\"token\"}"})"};
+      settings.token = b["token"].get<std::string>();
+      return answer{http::status::ok, "{}"};
+    }
+    if (target == "/_fake/clear" && req.method() == http::verb::post) {
+      requests.clear();
+      script.clear();
+      return answer{http::status::ok, "{}"};
+    }
     if (target == "/_fake/webhook" && req.method() == http::verb::post) {
       json b = json::parse(req.body(), nullptr, false);
-      if (!b.is_object() || !b.contains("url") || !b.contains("body"))
-        return answer{http::status::bad_request, R"({"error":"expected {\"url\",\"body\"}"})"};
-      const std::string body = b["body"].is_string() ? b["body"].get<std::string>() : b["body"].dump();
+      if (!b.is_object() || !b.contains("url") || !(b.contains("body") || b.contains("messages") || b.contains("statuses")))
+        return answer{http::status::bad_request, R"({"error":"expected {\"url\",\"body\"} or {\"url\",\"messages\",\"statuses\"}"})"};
+      std::string body;
+      if (b.contains("body")) {
+        body = b["body"].is_string() ? b["body"].get<std::string>() : b["body"].dump();
+      } else {
+        std::vector<webhook_message> messages;
+        std::vector<webhook_status> statuses;
+        for (const auto& m : b.value("messages", json::array()))
+          messages.push_back({m.value("from", ""), m.value("name", ""), m.value("id", ""), m.value("text", ""),
+                              m.value("timestamp", std::int64_t{0})});
+        for (const auto& st : b.value("statuses", json::array()))
+          statuses.push_back({st.value("id", ""), st.value("status", ""), st.value("recipient", ""),
+                              st.value("timestamp", std::int64_t{0}), st.value("error_code", 0), st.value("error_title", "")});
+        body = build_webhook(messages, statuses);
+      }
+      if (b.value("wait", false))
+        return answer{http::status::ok, {}, "application/json", pending_post{b.value("url", ""), body, b.value("signature", "")}};
       start_webhook(b.value("url", ""), body, nullptr, b.value("signature", ""));
       return answer{http::status::accepted, "{}"};
     }
@@ -179,9 +235,48 @@ struct graph_api::impl : std::enable_shared_from_this<impl> {
   }
 
   void start_webhook(std::string url, std::string body, std::function<void(int)> done, std::string signature);
+
+  std::string build_webhook(const std::vector<webhook_message>& messages, const std::vector<webhook_status>& statuses) const {
+    json value{{"messaging_product", "whatsapp"},
+               {"metadata", {{"display_phone_number", "15550783881"}, {"phone_number_id", settings.phone_number_id}}}};
+    if (!messages.empty()) {
+      json contacts = json::array(), items = json::array();
+      for (const auto& m : messages) {
+        const std::string wa_id = digits_of(m.from);
+        contacts.push_back({{"profile", {{"name", m.name}}}, {"wa_id", wa_id}});
+        items.push_back({{"from", wa_id}, {"id", m.wamid}, {"timestamp", std::to_string(m.timestamp)}, {"type", "text"},
+                         {"text", {{"body", m.text}}}});
+      }
+      value["contacts"] = std::move(contacts);
+      value["messages"] = std::move(items);
+    }
+    if (!statuses.empty()) {
+      json items = json::array();
+      for (const auto& st : statuses) {
+        json item{{"id", st.wamid}, {"status", st.status}, {"timestamp", std::to_string(st.timestamp)},
+                  {"recipient_id", digits_of(st.recipient)}};
+        if (st.status == "sent")
+          item["pricing"] = {{"billable", true}, {"pricing_model", "PMP"}, {"category", "marketing"}};
+        if (st.error_code != 0)
+          item["errors"] = json::array({json{{"code", st.error_code}, {"title", st.error_title}, {"message", st.error_title},
+                                             {"error_data", {{"details", st.error_title}}},
+                                             {"href", "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}}});
+        items.push_back(std::move(item));
+      }
+      value["statuses"] = std::move(items);
+    }
+    json doc{{"object", "whatsapp_business_account"},
+             {"entry", json::array({json{{"id", "102290129340398"},
+                                         {"changes", json::array({json{{"value", std::move(value)}, {"field", "messages"}}})}}})}};
+    // Meta escapes non-ASCII as \uXXXX (protocols.md §4.5); dump(ensure_ascii) does the same.
+    return doc.dump(-1, ' ', true);
+  }
 };
 
 namespace {
+
+asio::awaitable<int> post_signed(const std::shared_ptr<graph_api::impl>& self, const std::string& url,
+                                 const std::string& body, const std::string& signature);
 
 asio::awaitable<void> serve_connection(std::shared_ptr<graph_api::impl> self, std::shared_ptr<beast::tcp_stream> stream) {
   beast::flat_buffer buffer;
@@ -193,8 +288,13 @@ asio::awaitable<void> serve_connection(std::shared_ptr<graph_api::impl> self, st
     co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     const auto& req = parser.get();
-    const auto a = self->handle(req);
+    auto a = self->handle(req);
     if (!a) continue;  // hang: read on; the client gives up and closes
+    if (a->post) {
+      const pending_post post = std::move(*a->post);
+      const int status = co_await post_signed(self, post.url, post.body, post.signature);
+      a->body = "{\"status\":" + std::to_string(status) + "}";
+    }
     http::response<http::string_body> res{a->status, req.version()};
     res.set(http::field::server, "fake-graph-api");
     res.set(http::field::content_type, a->content_type);
@@ -225,8 +325,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<graph_api::impl> self) {
   }
 }
 
-asio::awaitable<void> post_task(std::shared_ptr<graph_api::impl> self, std::string url, std::string body,
-                                std::function<void(int)> done, std::string signature) {
+// Parameters by const reference: the caller's named locals outlive the coroutine (g++ 12 note in
+// docs/architecture.md).
+asio::awaitable<int> post_signed(const std::shared_ptr<graph_api::impl>& self, const std::string& url,
+                                 const std::string& body, const std::string& signature) {
   int status = 0;
   std::string_view rest(url);
   if (rest.starts_with("http://")) rest.remove_prefix(7);
@@ -261,6 +363,12 @@ asio::awaitable<void> post_task(std::shared_ptr<graph_api::impl> self, std::stri
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     }
   }
+  co_return status;
+}
+
+asio::awaitable<void> post_task(std::shared_ptr<graph_api::impl> self, std::string url, std::string body,
+                                std::function<void(int)> done, std::string signature) {
+  const int status = co_await post_signed(self, url, body, signature);
   if (done) done(status);
 }
 
@@ -306,6 +414,7 @@ std::string graph_api::base_url() const { return "http://127.0.0.1:" + std::to_s
 void graph_api::set_behaviour(const std::string& to, behaviour b) { impl_->behaviours[digits_of(to)] = b; }
 void graph_api::set_default_behaviour(behaviour b) { impl_->settings.default_behaviour = b; }
 void graph_api::set_token(std::string token) { impl_->settings.token = std::move(token); }
+void graph_api::push_script(behaviour b, std::size_t count) { impl_->script.emplace_back(b, count); }
 const std::vector<recorded_request>& graph_api::requests() const { return impl_->requests; }
 void graph_api::clear_requests() { impl_->requests.clear(); }
 std::size_t graph_api::connections() const { return impl_->connections; }
@@ -316,33 +425,17 @@ void graph_api::post_webhook(std::string url, std::string body, std::function<vo
 
 std::string graph_api::text_webhook(const std::string& from, const std::string& name, const std::string& wamid,
                                     const std::string& text, std::int64_t timestamp) const {
-  const std::string wa_id = digits_of(from);
-  json value{{"messaging_product", "whatsapp"},
-             {"metadata", {{"display_phone_number", "15550783881"}, {"phone_number_id", impl_->settings.phone_number_id}}},
-             {"contacts", json::array({json{{"profile", {{"name", name}}}, {"wa_id", wa_id}}})},
-             {"messages", json::array({json{{"from", wa_id}, {"id", wamid}, {"timestamp", std::to_string(timestamp)},
-                                            {"type", "text"}, {"text", {{"body", text}}}}})}};
-  json doc{{"object", "whatsapp_business_account"},
-           {"entry", json::array({json{{"id", "102290129340398"},
-                                       {"changes", json::array({json{{"value", std::move(value)}, {"field", "messages"}}})}}})}};
-  // Meta escapes non-ASCII as \uXXXX (protocols.md §4.5); dump(ensure_ascii) does the same.
-  return doc.dump(-1, ' ', true);
+  return impl_->build_webhook({webhook_message{from, name, wamid, text, timestamp}}, {});
 }
 
 std::string graph_api::status_webhook(const std::string& wamid, const std::string& status, const std::string& recipient,
                                       std::int64_t timestamp, int error_code, const std::string& error_title) const {
-  json st{{"id", wamid}, {"status", status}, {"timestamp", std::to_string(timestamp)}, {"recipient_id", digits_of(recipient)}};
-  if (error_code != 0)
-    st["errors"] = json::array({json{{"code", error_code}, {"title", error_title}, {"message", error_title},
-                                     {"error_data", {{"details", error_title}}},
-                                     {"href", "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}}});
-  json value{{"messaging_product", "whatsapp"},
-             {"metadata", {{"display_phone_number", "15550783881"}, {"phone_number_id", impl_->settings.phone_number_id}}},
-             {"statuses", json::array({std::move(st)})}};
-  json doc{{"object", "whatsapp_business_account"},
-           {"entry", json::array({json{{"id", "102290129340398"},
-                                       {"changes", json::array({json{{"value", std::move(value)}, {"field", "messages"}}})}}})}};
-  return doc.dump(-1, ' ', true);
+  return impl_->build_webhook({}, {webhook_status{wamid, status, recipient, timestamp, error_code, error_title}});
+}
+
+std::string graph_api::webhook_body(const std::vector<webhook_message>& messages,
+                                    const std::vector<webhook_status>& statuses) const {
+  return impl_->build_webhook(messages, statuses);
 }
 
 }  // namespace kentongan::fakes

@@ -3,7 +3,9 @@
 /// `POST /{version}/{phone_number_id}/messages` like the Cloud API (realistic success and error
 /// bodies, chosen per recipient), records every request, and posts signed webhooks to a URL.
 /// Control routes for separate-process use: GET /_fake/requests, POST /_fake/behaviour
-/// {"to","behaviour"}, POST /_fake/webhook {"url","body"}, GET /_fake/health.
+/// {"to","behaviour"}, POST /_fake/script {"sequence":[{"behaviour","count"}]}, POST /_fake/token
+/// {"token"}, POST /_fake/clear, POST /_fake/webhook {"url", "body" | "messages"/"statuses"
+/// [, "signature"][, "wait"]}, GET /_fake/health (see graph_api_main.cpp --help).
 /// Runs on the io_context it is given; every method on that thread.
 
 #include <cstdint>
@@ -46,6 +48,23 @@ struct recorded_request {
   int answer_status = 0;
 };
 
+/// One item of a webhook body built by webhook_body() (vectors.md H.6 / H.7 shapes).
+struct webhook_message {
+  std::string from;       ///< digits or E.164
+  std::string name;       ///< profile name
+  std::string wamid;
+  std::string text;
+  std::int64_t timestamp = 0;
+};
+struct webhook_status {
+  std::string wamid;
+  std::string status;     ///< sent, delivered, read, failed
+  std::string recipient;
+  std::int64_t timestamp = 0;
+  int error_code = 0;     ///< with status failed
+  std::string error_title;
+};
+
 struct graph_api_settings {
   std::string token = "test-token";               ///< the only bearer token accepted (else 401/190)
   std::string phone_number_id = "106540352242922";
@@ -72,6 +91,9 @@ class graph_api {
   void set_behaviour(const std::string& to, behaviour b);
   void set_default_behaviour(behaviour b);
   void set_token(std::string token);
+  /// The next requests to /messages, whoever they are for, get these behaviours in order (`count`
+  /// requests each) before the per-recipient and default behaviours apply again.
+  void push_script(behaviour b, std::size_t count);
 
   const std::vector<recorded_request>& requests() const;
   void clear_requests();
@@ -88,6 +110,8 @@ class graph_api {
                            const std::string& text, std::int64_t timestamp) const;
   std::string status_webhook(const std::string& wamid, const std::string& status, const std::string& recipient,
                              std::int64_t timestamp, int error_code = 0, const std::string& error_title = {}) const;
+  /// One notification carrying several messages and statuses in one change, as Meta batches them.
+  std::string webhook_body(const std::vector<webhook_message>& messages, const std::vector<webhook_status>& statuses) const;
 
   struct impl;
 

@@ -21,8 +21,17 @@ int main(int argc, char** argv) {
                 "                      [--phone-number-id ID] [--app-secret S] [--default BEHAVIOUR]\n"
                 "behaviours: ok not_on_whatsapp re_engagement rate_limited pair_rate_limit server_error\n"
                 "            bad_gateway invalid_token hang\n"
-                "control: GET /_fake/requests, POST /_fake/behaviour {\"to\",\"behaviour\"},\n"
-                "         POST /_fake/webhook {\"url\",\"body\"[,\"signature\"]}, GET /_fake/health");
+                "control: GET /_fake/requests (every request to the API, in order, with its answer)\n"
+                "         POST /_fake/behaviour {\"to\",\"behaviour\"}  (\"to\" empty: the default)\n"
+                "         POST /_fake/script {\"sequence\":[{\"behaviour\",\"count\"},...]}  (the next requests,\n"
+                "              whoever they are for, in order; then the per-recipient behaviours again)\n"
+                "         POST /_fake/token {\"token\"}  (the bearer token accepted from now on)\n"
+                "         POST /_fake/clear  (forget recorded requests and the script)\n"
+                "         POST /_fake/webhook {\"url\", \"body\" | \"messages\":[{\"from\",\"name\",\"id\",\"text\",\"timestamp\"}]\n"
+                "              and/or \"statuses\":[{\"id\",\"status\",\"recipient\",\"timestamp\",\"error_code\",\"error_title\"}]\n"
+                "              [,\"signature\"] [,\"wait\":true]}  signed with the app secret; with wait the answer\n"
+                "              is {\"status\": <the webhook's HTTP status, 0 if unreachable>}, else 202 at once\n"
+                "         GET /_fake/health");
       return 0;
     }
     if (!has_value) {

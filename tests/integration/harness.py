@@ -479,3 +479,111 @@ class DaemonTest(unittest.TestCase):
 SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: |SUMMARY: \w+Sanitizer")
 
 FILE_LINE_COL = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+):(?P<col>\d+): ")
+
+
+# ---------------------------------------------------------------------------------------------
+# WhatsApp: the fake Graph API (tests/fakes/graph_api_main.cpp) as its own process
+
+
+WA_PHONE_NUMBER_ID = "106540352242922"
+
+
+class FakeGraphApi:
+    """`fake_graph_api` on 127.0.0.1 and a free port: records every request to the Cloud API, answers
+    per recipient (or by a script), and posts webhooks signed with the app secret."""
+
+    def __init__(self, token="test-token", app_secret="test-app-secret", phone_number_id=WA_PHONE_NUMBER_ID):
+        path = fake_binary("fake-graph-api")
+        if not path:
+            raise unittest.SkipTest("fake_graph_api is not built (configure with the WhatsApp channel)")
+        self.token, self.app_secret, self.phone_number_id = token, app_secret, phone_number_id
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([path, "--port", "0", "--token", token, "--app-secret", app_secret,
+                                      "--phone-number-id", phone_number_id],
+                                     stdout=subprocess.PIPE, stderr=self.log)
+        line = self.proc.stdout.readline().decode()
+        m = re.match(r"listening (http://\S+)", line)
+        if not m:
+            self.stop()
+            raise AssertionError("fake_graph_api did not start: %r" % line)
+        self.base_url = m.group(1)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+        self.proc = None
+        self.log.close()
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=CLI_TIMEOUT_S) as r:
+            return json.loads(r.read() or b"null")
+
+    def requests(self):
+        """Every request to /{version}/{phone_number_id}/messages so far, in order (dicts: to, type,
+        body, authorization, answer_id, answer_status; answer_status 0 = never answered)."""
+        return self.call("GET", "/_fake/requests")
+
+    def set_behaviour(self, to, behaviour):
+        self.call("POST", "/_fake/behaviour", {"to": to, "behaviour": behaviour})
+
+    def script(self, *steps):
+        """steps: (behaviour, count)…: the next requests, whoever they are for, get these answers."""
+        self.call("POST", "/_fake/script", {"sequence": [{"behaviour": b, "count": n} for b, n in steps]})
+
+    def set_token(self, token):
+        self.call("POST", "/_fake/token", {"token": token})
+
+    def webhook(self, url, messages=(), statuses=(), body=None, signature=None):
+        """Posts one signed webhook to `url` and returns the HTTP status it got. messages: dicts
+        {from, name, id, text, timestamp}; statuses: {id, status, recipient, timestamp[, error_code,
+        error_title]} — all in ONE notification, as Meta batches them."""
+        req = {"url": url, "wait": True}
+        if body is not None:
+            req["body"] = body
+        else:
+            req["messages"] = list(messages)
+            req["statuses"] = list(statuses)
+        if signature is not None:
+            req["signature"] = signature
+        return self.call("POST", "/_fake/webhook", req)["status"]
+
+    def wait_requests(self, predicate, what, deadline_s=FINISH_DEADLINE_S, daemon=None):
+        """Until predicate(requests()) holds; returns the requests."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            got = self.requests()
+            if predicate(got):
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError("the fake Graph API never saw %s within %ds; requests %s\n%s"
+                                     % (what, deadline_s, json.dumps(got[-20:], indent=1),
+                                        daemon.log_text() if daemon else ""))
+            time.sleep(0.2)
+
+
+def whatsapp_channel(api_base, name="wa", tps=50, window=10, templates=None, **extra):
+    """A "whatsapp" channel entry whose secrets are the files wa.token, wa.secret and wa.verify next
+    to the config (write them with write_whatsapp_secrets before the daemon starts)."""
+    ch = {"name": name, "type": "whatsapp", "api_base": api_base, "api_version": "v21.0",
+          "phone_number_id": WA_PHONE_NUMBER_ID, "token_file": "wa.token", "app_secret_file": "wa.secret",
+          "verify_token_file": "wa.verify", "tps": tps, "window": window,
+          "templates": {"broadcast": "pengumuman_desa"} if templates is None else templates}
+    ch.update(extra)
+    return ch
+
+
+def write_whatsapp_secrets(daemon, token="test-token", app_secret="test-app-secret", verify_token="kentongan-verify"):
+    for name, value in (("wa.token", token), ("wa.secret", app_secret), ("wa.verify", verify_token)):
+        with open(os.path.join(daemon.dir, name), "w") as f:
+            f.write(value + "\n")

@@ -190,7 +190,11 @@ TEST_CASE("an invalid token takes the channel down loudly and loses nothing") {
   CHECK(r.reason.starts_with("whatsapp channel down: "));
   CHECK(f.fake.requests().size() == sent);
 
-  f.channel->set_token("the-new-token");
+  // The same token again (a reload with an unchanged token file) leaves it down: Meta would refuse it.
+  CHECK_FALSE(f.channel->set_token("test-token"));
+  CHECK_FALSE(f.channel->is_up());
+
+  CHECK(f.channel->set_token("the-new-token"));
   CHECK(f.channel->is_up());
   CHECK(f.events.links.back().first);
   CHECK(f.send(33, "+6281234567890", "Halo").outcome == chan::submit_outcome::accepted);
