@@ -79,6 +79,7 @@ struct pending_ack {
 
 struct reassembly {
   std::vector<std::optional<std::string>> parts;
+  std::vector<std::string> fingerprints;  // per part, for the stable provider id
   std::vector<pending_ack> acks;
   std::string from;
   steady::time_point first_seen;
@@ -151,7 +152,6 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
           break;
       }
     }
-    mo_prefix = settings.name + "-" + std::to_string(core::to_millis(core::now())) + "-";
   }
 
   asio::io_context& io;
@@ -174,8 +174,6 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
   std::uint8_t concat_reference = 0;
   std::map<std::string, reassembly> partial;
   std::unordered_map<std::string, std::shared_ptr<receipt_group>> part_receipts;
-  std::uint64_t mo_counter = 0;
-  std::string mo_prefix;
   std::minstd_rand rng;
 
   static asio::awaitable<void> run(std::shared_ptr<impl> self);
@@ -223,7 +221,7 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
   void on_response(const std::shared_ptr<session>& s, const pdu& p);
   void on_deliver(const std::shared_ptr<session>& s, const pdu& p);
   void on_receipt(std::optional<std::string> id, std::optional<message_state> state, std::string reason);
-  void deliver_inbound(std::string from, std::string text, std::vector<pending_ack> acks);
+  void deliver_inbound(std::string provider_id, std::string from, std::string text, std::vector<pending_ack> acks);
   void link_down(session& s, const std::string& reason);
   void check_timeouts(const std::shared_ptr<session>& s, steady::time_point now);
   void check_reassembly(steady::time_point now);
@@ -720,7 +718,7 @@ void esme_channel::impl::on_deliver(const std::shared_ptr<session>& s, const pdu
   from = international(ton, from);
   pending_ack ack{s, s->generation, p.sequence, resp};
   if (!concat || concat->total <= 1 || concat->sequence == 0 || concat->sequence > concat->total) {
-    deliver_inbound(std::move(from), std::move(text), {ack});
+    deliver_inbound(inbound_message_id({inbound_fingerprint(p)}), std::move(from), std::move(text), {ack});
     return;
   }
   const std::string key = from + "|" + std::to_string(concat->reference) + "|" + std::to_string(concat->total);
@@ -728,18 +726,21 @@ void esme_channel::impl::on_deliver(const std::shared_ptr<session>& s, const pdu
   auto& entry = it->second;
   if (fresh) {
     entry.parts.resize(concat->total);
+    entry.fingerprints.resize(concat->total);
     entry.from = from;
     entry.first_seen = steady::now();
   }
   entry.parts[concat->sequence - 1u] = std::move(text);  // a duplicate replaces, and is acked with the rest
+  entry.fingerprints[concat->sequence - 1u] = inbound_fingerprint(p);
   entry.acks.push_back(ack);
   if (std::all_of(entry.parts.begin(), entry.parts.end(), [](const auto& part) { return part.has_value(); })) {
     std::string joined;
     for (auto& part : entry.parts) joined += *part;
     auto acks = std::move(entry.acks);
     auto sender = std::move(entry.from);
+    auto id = inbound_message_id(entry.fingerprints);
     partial.erase(it);
-    deliver_inbound(std::move(sender), std::move(joined), std::move(acks));
+    deliver_inbound(std::move(id), std::move(sender), std::move(joined), std::move(acks));
   }
 }
 
@@ -755,15 +756,18 @@ void esme_channel::impl::check_reassembly(steady::time_point now) {
       if (part) joined += *part;
     auto acks = std::move(it->second.acks);
     auto sender = std::move(it->second.from);
+    auto id = inbound_message_id(it->second.fingerprints);
     it = partial.erase(it);
-    deliver_inbound(std::move(sender), std::move(joined), std::move(acks));
+    deliver_inbound(std::move(id), std::move(sender), std::move(joined), std::move(acks));
   }
 }
 
-void esme_channel::impl::deliver_inbound(std::string from, std::string text, std::vector<pending_ack> acks) {
+void esme_channel::impl::deliver_inbound(std::string provider_id, std::string from, std::string text, std::vector<pending_ack> acks) {
   ++counts.inbound_messages;
   ch::inbound message;
-  message.provider_id = mo_prefix + std::to_string(++mo_counter);
+  // From the PDUs' content, not the link: an SMSC that delivers again after a lost
+  // deliver_sm_resp sends the same PDUs, and the daemon stores (channel, provider_id) once.
+  message.provider_id = std::move(provider_id);
   message.from = std::move(from);
   message.text = std::move(text);
   message.received_at = core::now();

@@ -670,4 +670,83 @@ std::optional<final_state> to_final_state(message_state s) {
   return std::nullopt;
 }
 
+// ---- inbound message identity -----------------------------------------------------------------
+
+namespace {
+
+struct fnv1a {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  void byte(std::uint8_t b) {
+    h ^= b;
+    h *= 0x100000001b3ull;
+  }
+  // Length first, so ("ab","c") and ("a","bc") differ.
+  void field(std::span<const std::uint8_t> bytes) {
+    const auto n = static_cast<std::uint32_t>(bytes.size());
+    for (int shift = 24; shift >= 0; shift -= 8) byte(static_cast<std::uint8_t>(n >> shift));
+    for (const auto b : bytes) byte(b);
+  }
+  void field(std::string_view s) {
+    field(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+  }
+  void tlv_field(const tlv_list& tlvs, std::uint16_t t) {
+    if (const auto* v = tlvs.find(t)) {
+      byte(1);
+      field(v->value);
+    } else {
+      byte(0);
+    }
+  }
+  std::string hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+  }
+};
+
+}  // namespace
+
+std::string inbound_fingerprint(const pdu& p) {
+  fnv1a f;
+  const tlv_list* tlvs = nullptr;
+  if (const auto* b = std::get_if<sm_body>(&p.body); b && p.id == command::deliver_sm) {
+    f.byte(b->source_addr_ton);
+    f.byte(b->source_addr_npi);
+    f.field(b->source_addr);
+    f.byte(b->dest_addr_ton);
+    f.byte(b->dest_addr_npi);
+    f.field(b->destination_addr);
+    f.byte(static_cast<std::uint8_t>(b->esm_class & 0x40));
+    f.byte(b->data_coding);
+    f.field(b->short_message);
+    tlvs = &b->tlvs;
+  } else if (const auto* d = std::get_if<data_sm_body>(&p.body); d && p.id == command::data_sm) {
+    // The same facts as a deliver_sm without short_message hash alike.
+    f.byte(d->source_addr_ton);
+    f.byte(d->source_addr_npi);
+    f.field(d->source_addr);
+    f.byte(d->dest_addr_ton);
+    f.byte(d->dest_addr_npi);
+    f.field(d->destination_addr);
+    f.byte(static_cast<std::uint8_t>(d->esm_class & 0x40));
+    f.byte(d->data_coding);
+    f.field(std::span<const std::uint8_t>{});
+    tlvs = &d->tlvs;
+  } else {
+    return {};
+  }
+  for (const auto t : {tag::message_payload, tag::sar_msg_ref_num, tag::sar_total_segments, tag::sar_segment_seqnum,
+                       tag::receipted_message_id})
+    f.tlv_field(*tlvs, t);
+  return f.hex();
+}
+
+std::string inbound_message_id(const std::vector<std::string>& part_fingerprints) {
+  if (part_fingerprints.size() == 1 && !part_fingerprints.front().empty()) return "mo-" + part_fingerprints.front();
+  fnv1a f;
+  f.field(std::to_string(part_fingerprints.size()));
+  for (const auto& part : part_fingerprints) f.field(part);
+  return "mo-" + f.hex();
+}
+
 }  // namespace kentongan::smpp

@@ -334,6 +334,19 @@ std::optional<std::chrono::sys_seconds> parse_receipt_date(std::string_view yymm
 std::optional<message_state> parse_receipt_stat(std::string_view stat);
 std::string_view receipt_stat(message_state s);
 
+// ---- inbound message identity -----------------------------------------------------------------
+
+/// A stable identity for an inbound deliver_sm or data_sm, from its content only: source and
+/// destination (TON, NPI, address), esm_class UDHI bit, data_coding, short_message, the
+/// message_payload, SAR and receipted_message_id TLVs. A PDU the SMSC delivers again after a lost
+/// deliver_sm_resp ([SMPP34] §4.6.2) gets the same id whatever the link or sequence number. 16
+/// lower-case hex digits (64-bit FNV-1a over length-prefixed fields); empty for other commands.
+std::string inbound_fingerprint(const pdu& p);
+/// The id of a concatenated message from its parts' fingerprints, indexed by part number - 1
+/// (empty strings for parts that never came): "mo-" and 16 hex digits. A single part gives
+/// "mo-" + its fingerprint.
+std::string inbound_message_id(const std::vector<std::string>& part_fingerprints);
+
 /// Where a message ends up, for the channel's delivery report.
 enum class final_state { delivered, failed, expired };
 /// nullopt for intermediate states (enroute, accepted) that are not the end of the story.

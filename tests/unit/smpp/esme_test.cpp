@@ -135,6 +135,32 @@ TEST_CASE("MO messages are reassembled and acknowledged only once stored") {
   REQUIRE(run_until(f.io, [&] { return f.sim.counters().mo_acked == parts; }));
 }
 
+TEST_CASE("an MO delivered again after a lost deliver_sm_resp has the same provider id") {
+  smpp::smsc_settings sim;
+  sim.mo_lose_first_ack = true;
+  fixture f(sim);
+  struct row { const char* label; smpp::concat_style style; std::string text; };
+  const std::vector<row> rows{
+      {"single", smpp::concat_style::udh8, "LAPOR lampu jalan mati di RT 02"},
+      {"8-bit UDH", smpp::concat_style::udh8, long_gsm},
+      {"SAR TLVs", smpp::concat_style::sar, long_gsm},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    const auto before = f.events.inbound.size();
+    std::vector<std::string> seen;
+    f.sim.send_mo({"6281234567890", "9123", r.text, r.style});
+    REQUIRE(run_until(f.io, [&] { return f.events.inbound.size() == before + 2; }));
+    CHECK(f.events.inbound[before].text == r.text);
+    CHECK(f.events.inbound[before + 1].text == r.text);
+    CHECK(f.events.inbound[before].provider_id.rfind("mo-", 0) == 0);
+    CHECK(f.events.inbound[before].provider_id == f.events.inbound[before + 1].provider_id);
+  }
+  // Different messages, different ids.
+  CHECK(f.events.inbound[0].provider_id != f.events.inbound[2].provider_id);
+  CHECK(f.events.inbound[2].provider_id != f.events.inbound[4].provider_id);
+}
+
 TEST_CASE("a refused MO store is answered with a temporary error") {
   fixture f;
   f.events.auto_ack = false;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -398,4 +399,55 @@ TEST_CASE("command_status table") {
   CHECK(status_reason(0x58) == "ESME_RTHROTTLED (0x58)");
   CHECK(make_status_error(0x58).message().find("Throttling") != std::string::npos);
   CHECK(std::string(make_status_error(0x58).category().name()) == "smpp");
+}
+
+TEST_CASE("inbound fingerprints: stable across redelivery, different for different content") {
+  sm_body base;
+  base.source_addr_ton = 1;
+  base.source_addr_npi = 1;
+  base.source_addr = "6281234567890";
+  base.destination_addr = "9123";
+  base.short_message = {'L', 'A', 'P', 'O', 'R', ' ', 'j', 'a', 'l', 'a', 'n'};
+  const pdu original{command::deliver_sm, 0, 7, base};
+  const auto id = inbound_fingerprint(original);
+  REQUIRE(id.size() == 16);
+
+  struct row { const char* label; std::function<void(pdu&)> change; bool same; };
+  const std::vector<row> rows{
+      {"redelivered with another sequence number", [](pdu& p) { p.sequence = 99123; }, true},
+      {"redelivered with another priority and service_type",
+       [](pdu& p) { auto& b = std::get<sm_body>(p.body); b.priority_flag = 1; b.service_type = "CMT"; }, true},
+      {"another sender", [](pdu& p) { std::get<sm_body>(p.body).source_addr = "6281234567891"; }, false},
+      {"another destination", [](pdu& p) { std::get<sm_body>(p.body).destination_addr = "9124"; }, false},
+      {"another sender TON", [](pdu& p) { std::get<sm_body>(p.body).source_addr_ton = 0; }, false},
+      {"another data_coding", [](pdu& p) { std::get<sm_body>(p.body).data_coding = 3; }, false},
+      {"another text", [](pdu& p) { std::get<sm_body>(p.body).short_message.back() = 'N'; }, false},
+      {"UDHI set", [](pdu& p) { std::get<sm_body>(p.body).esm_class = 0x40; }, false},
+      {"another SAR part", [](pdu& p) { std::get<sm_body>(p.body).tlvs.set_u8(tag::sar_segment_seqnum, 2); }, false},
+      {"a receipted_message_id", [](pdu& p) { std::get<sm_body>(p.body).tlvs.set_cstring(tag::receipted_message_id, "1A"); }, false},
+      {"text moved to message_payload",
+       [](pdu& p) {
+         auto& b = std::get<sm_body>(p.body);
+         b.tlvs.set(tag::message_payload, b.short_message);
+         b.short_message.clear();
+       },
+       false},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    pdu p = original;
+    r.change(p);
+    CHECK((inbound_fingerprint(p) == id) == r.same);
+  }
+  CHECK(inbound_fingerprint(pdu{command::submit_sm, 0, 1, base}).empty());
+  CHECK(inbound_fingerprint(pdu{command::enquire_link, 0, 1, empty_body{}}).empty());
+
+  // Whole messages: one part keeps its fingerprint; parts combine in order, gaps count.
+  CHECK(inbound_message_id({id}) == "mo-" + id);
+  const auto two = inbound_message_id({"aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"});
+  CHECK(two.size() == 19);
+  CHECK(two == inbound_message_id({"aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"}));
+  CHECK(two != inbound_message_id({"bbbbbbbbbbbbbbbb", "aaaaaaaaaaaaaaaa"}));
+  CHECK(two != inbound_message_id({"aaaaaaaaaaaaaaaa", ""}));
+  CHECK(inbound_message_id({"aaaaaaaaaaaaaaaa", ""}) != inbound_message_id({"", "aaaaaaaaaaaaaaaa"}));
 }
