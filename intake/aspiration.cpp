@@ -69,4 +69,12 @@ bool is_overdue(aspiration_status s, const deadlines& d, std::chrono::sys_days t
   return today > d.resolution;
 }
 
+bool reminder_due(std::chrono::sys_days today, int minute_of_day, int at_minute,
+                  std::optional<std::chrono::sys_days> last_run_day, const std::vector<std::chrono::sys_days>& holidays) {
+  if (last_run_day && *last_run_day >= today) return false;
+  // Officers are not reminded on weekends and holidays; the working-day deadlines do not move then either.
+  if (!is_working_day(today, holidays)) return false;
+  return minute_of_day >= at_minute;
+}
+
 }  // namespace kentongan::intake

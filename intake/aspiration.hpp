@@ -44,4 +44,11 @@ deadlines deadlines_for(std::chrono::sys_days received, const deadline_policy& p
 /// Overdue when still `baru` after the first-answer day, or not final after the resolution day.
 bool is_overdue(aspiration_status s, const deadlines& d, std::chrono::sys_days today);
 
+/// Whether the daily overdue reminder is due (issue 5 "Deadlines"): `today` (village date) is a
+/// working day, `minute_of_day` (village time, 0..1439) is at or past `at_minute`, and the last run
+/// was on an earlier day (or never). A run missed at the set time happens later that same day.
+bool reminder_due(std::chrono::sys_days today, int minute_of_day, int at_minute,
+                  std::optional<std::chrono::sys_days> last_run_day,
+                  const std::vector<std::chrono::sys_days>& holidays = {});
+
 }  // namespace kentongan::intake

@@ -30,7 +30,7 @@ constexpr std::array<reply_spec, 42> specs{{
     {"status_answered", "Aspirasi {ticket}: {status}. Jawaban {name}: {answer}", "ticket status kind received name answer"},
     {"ticket_not_found", "Nomor {ticket} tidak ditemukan. Periksa kembali nomor tiket Anda.", "ticket"},
     {"no_aspirations", "Anda belum punya aspirasi. Kirim {kw_complaint} <pesan> untuk menyampaikan aspirasi.", ""},
-    {"answer", "Jawaban aspirasi {ticket} dari {name}: {answer}", "ticket name answer status"},
+    {"answer", "Jawaban aspirasi {ticket} ({status}) dari {name}: {answer}", "ticket name answer status"},
     {"status_changed", "Aspirasi {ticket} kini {status}. {answer}", "ticket status name answer"},
     {"info_index", "Kirim {kw_info} <topik>. Topik: {topics}", "topics"},
     {"info_unknown", "Info {topic} tidak tersedia. Topik: {topics}", "topic topics"},
@@ -173,6 +173,32 @@ std::string render(const settings& s, std::string_view id, const std::map<std::s
         }
       });
   return out;
+}
+
+namespace {
+
+// Characters as a phone counts them (UTF-8 code points), not bytes.
+std::size_t char_count(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+}  // namespace
+
+std::string render_overdue_reminder(const settings& s, const std::vector<std::string>& tickets, std::size_t max_chars) {
+  if (tickets.empty()) return {};
+  const std::string count = std::to_string(tickets.size());
+  std::string text;
+  // Fewest tickets named last: an officer with forty overdue tickets still gets one SMS that fits.
+  for (std::size_t shown = tickets.size(); shown >= 1; --shown) {
+    std::string list;
+    for (std::size_t i = 0; i < shown; ++i) list += (i ? ", " : "") + tickets[i];
+    if (shown < tickets.size()) list += " +" + std::to_string(tickets.size() - shown) + " lagi";
+    text = render(s, reply_id::overdue_reminder, {{"count", count}, {"tickets", list}});
+    if (char_count(text) <= max_chars) break;
+  }
+  return text;
 }
 
 }  // namespace kentongan::intake

@@ -69,4 +69,10 @@ std::vector<std::string> placeholders(std::string_view tmpl);
 std::string render(const settings& s, std::string_view reply_id,
                    const std::map<std::string, std::string>& vars = {});
 
+/// The daily reminder to one officer (reply overdue_reminder, {count} = tickets.size()): as many
+/// tickets as keep the text within `max_chars` characters (one GSM-7 SMS by default), the rest
+/// counted as "+N lagi"; at least one ticket is always named. Empty when `tickets` is empty.
+std::string render_overdue_reminder(const settings& s, const std::vector<std::string>& tickets,
+                                    std::size_t max_chars = 160);
+
 }  // namespace kentongan::intake

@@ -39,6 +39,8 @@ std::optional<std::int64_t> parse_ticket(std::string_view typed) {
 namespace {
 
 constexpr std::array<std::string_view, 4> statuses{status_new, status_in_progress, status_done, status_rejected};
+// SP4N-LAPOR!'s classification (intake/aspiration.hpp); storage keeps its own list to stay below intake/.
+constexpr std::array<std::string_view, 3> kinds{"aspirasi", "pengaduan", "permintaan-informasi"};
 
 constexpr const char* aspiration_select =
     "SELECT a.id, a.prefix, a.kind, a.status, a.phone, a.name, a.text, a.channel, a.received_at, a.first_answer_at, "
@@ -209,6 +211,42 @@ void store::add_tags(std::string_view ticket, const std::vector<std::string>& ta
     q->exec();
   }
   op.commit();
+}
+
+bool store::set_kind(std::string_view ticket, std::string_view kind, const std::string& actor) {
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+    throw storage_error("unknown aspiration kind '" + std::string(kind) + "'");
+  const auto id = aspiration_id(ticket);
+  if (!id) throw storage_error("no aspiration " + std::string(ticket));
+  atomic_op op(*db_);
+  std::string old;
+  {
+    use q(stmt("SELECT kind FROM aspirations WHERE id = :id"));
+    q->bind(":id", *id);
+    q->executeStep();
+    old = q->getColumn(0).getString();
+  }
+  if (old == kind) {
+    op.commit();
+    return false;
+  }
+  const auto now = now_ms();
+  {
+    use q(stmt("UPDATE aspirations SET kind = :k, updated_at = :t WHERE id = :id"));
+    q->bind(":k", std::string(kind));
+    q->bind(":t", now);
+    q->bind(":id", *id);
+    q->exec();
+  }
+  use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
+             "SELECT id, :t, :ac, 'kind', status, :x FROM aspirations WHERE id = :a"));
+  q->bind(":a", *id);
+  q->bind(":t", now);
+  q->bind(":ac", actor);
+  q->bind(":x", old + " -> " + std::string(kind));
+  q->exec();
+  op.commit();
+  return true;
 }
 
 std::vector<aspiration_event> store::aspiration_history(std::string_view ticket) const {

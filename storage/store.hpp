@@ -163,7 +163,7 @@ using poll_tally = std::map<std::string, std::map<int, std::int64_t>>;
 
 struct aspiration_event {
   core::time_point at{};
-  std::string actor, action, status, text;  ///< action: created|answer|status|tag
+  std::string actor, action, status, text;  ///< action: created|answer|status|tag|kind
 };
 
 struct aspiration_filter {
@@ -294,11 +294,15 @@ class store {  // one instance per thread; not thread-safe
   /// Any of baru|diproses|selesai|ditolak, with a history entry. Throws storage_error for an unknown ticket or status.
   void set_status(std::string_view ticket, std::string_view status, const std::string& actor, const std::string& text);
   void add_tags(std::string_view ticket, const std::vector<std::string>& tags, const std::string& actor);
+  /// aspirasi | pengaduan | permintaan-informasi, with a history entry (action "kind", text "old -> new"); false
+  /// when it already had that kind (nothing recorded). Throws storage_error for an unknown ticket or kind.
+  bool set_kind(std::string_view ticket, std::string_view kind, const std::string& actor);
   std::vector<aspiration_event> aspiration_history(std::string_view ticket) const;
   std::vector<aspiration_row> list_aspirations(const aspiration_filter&) const;  ///< oldest first
   /// Streams matching aspirations oldest first, one callback per row, constant memory. The callback must not
   /// use this store (the statement is still stepping); use a read-only store on its own thread for big exports.
   void export_aspirations(const aspiration_filter&, const std::function<void(const aspiration_row&)>& row) const;
+  /// Records that the officers were reminded of this overdue aspiration at `at` (at most one reminder a day).
   void mark_reminded(std::string_view ticket, core::time_point at);
   /// Received in [since, until), counted once per tag (an aspiration with two tags counts under both).
   std::vector<tag_status_count> aspiration_counts(core::time_point since, core::time_point until) const;

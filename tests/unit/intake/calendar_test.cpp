@@ -4,6 +4,8 @@
 #include "intake/calendar.hpp"
 
 #include <chrono>
+#include <optional>
+#include <string>
 #include <vector>
 
 using namespace kentongan::intake;
@@ -133,4 +135,31 @@ TEST_CASE("aspiration statuses and their transitions") {
   for (auto k : {aspiration_kind::aspirasi, aspiration_kind::pengaduan, aspiration_kind::permintaan_informasi})
     CHECK(parse_aspiration_kind(to_string(k)) == k);
   CHECK(to_string(aspiration_kind::permintaan_informasi) == "permintaan-informasi");
+}
+
+TEST_CASE("the daily overdue reminder is due once a working day, at or after its time") {
+  struct due_case {
+    std::string label;
+    sys_days today;
+    int minute;  // village time
+    std::optional<sys_days> last_run;
+    bool due;
+  };
+  const int seven = 7 * 60;
+  const std::vector<sys_days> holidays{ymd(2026, 3, 19)};  // Nyepi 2026, a Thursday
+  for (const auto& c : std::vector<due_case>{
+           {"Monday 07:00, never run", ymd(2026, 3, 2), seven, std::nullopt, true},
+           {"Monday 06:59: not yet", ymd(2026, 3, 2), seven - 1, std::nullopt, false},
+           {"Monday 15:00, started late: still that day", ymd(2026, 3, 2), 15 * 60, std::nullopt, true},
+           {"Monday 08:00, already run today", ymd(2026, 3, 2), 8 * 60, ymd(2026, 3, 2), false},
+           {"Tuesday 07:00, last run Monday", ymd(2026, 3, 3), seven, ymd(2026, 3, 2), true},
+           {"Saturday: no reminder", ymd(2026, 3, 7), seven, ymd(2026, 3, 6), false},
+           {"Sunday: no reminder", ymd(2026, 3, 8), 12 * 60, ymd(2026, 3, 6), false},
+           {"a holiday: no reminder", ymd(2026, 3, 19), seven, ymd(2026, 3, 18), false},
+           {"the day after a holiday", ymd(2026, 3, 20), seven, ymd(2026, 3, 18), true},
+           {"the clock went back a day", ymd(2026, 3, 2), seven, ymd(2026, 3, 3), false},
+       }) {
+    CAPTURE(c.label);
+    CHECK(reminder_due(c.today, c.minute, seven, c.last_run, holidays) == c.due);
+  }
 }

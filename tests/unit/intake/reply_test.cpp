@@ -102,6 +102,37 @@ TEST_CASE("the exact texts residents see most") {
         "Aspirasi A0123: diproses. Jawaban Kadus Kaja: Besok diperbaiki.");
 }
 
+TEST_CASE("the overdue reminder names what fits in one SMS and counts the rest") {
+  const settings s = default_settings();
+  auto tickets = [](int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back("A0" + std::to_string(120 + i));
+    return out;
+  };
+  struct reminder_case {
+    std::string label;
+    int tickets;
+    std::size_t max_chars;
+    std::string expected;
+  };
+  for (const auto& c : std::vector<reminder_case>{
+           {"none: nothing to send", 0, 160, ""},
+           {"one", 1, 160, "Pengingat: 1 aspirasi lewat batas waktu: A0120. Jawab: BALAS <tiket> <jawaban>"},
+           {"three", 3, 160,
+            "Pengingat: 3 aspirasi lewat batas waktu: A0120, A0121, A0122. Jawab: BALAS <tiket> <jawaban>"},
+           {"twenty: the rest counted", 20, 160,
+            "Pengingat: 20 aspirasi lewat batas waktu: A0120, A0121, A0122, A0123, A0124, A0125, A0126, A0127, "
+            "A0128, A0129, A0130 +9 lagi. Jawab: BALAS <tiket> <jawaban>"},
+           {"a tiny limit still names one ticket", 5, 10,
+            "Pengingat: 5 aspirasi lewat batas waktu: A0120 +4 lagi. Jawab: BALAS <tiket> <jawaban>"},
+       }) {
+    CAPTURE(c.label);
+    const auto text = render_overdue_reminder(s, tickets(c.tickets), c.max_chars);
+    CHECK(text == c.expected);
+    if (c.max_chars == 160) CHECK(gsm7_septets(text) <= 160);
+  }
+}
+
 TEST_CASE("render substitutes, escapes and falls back") {
   settings s = default_settings();
   s.replies["t"] = "{{literal}} {ticket} {missing} {kw_check} {prefix} {kw_nothing} {Bad} {unclosed";

@@ -609,6 +609,65 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance", F, store_conformance) {
     CHECK_FALSE(db->median_first_answer(t0 + 10h, t0 + 20h).has_value());
   }
 
+  SUBCASE("aspiration kinds: changed by an officer, recorded in the history") {
+    const auto t = db->create_aspiration({"A", "pengaduan", "+6281200000001", "", "kapan pupuk datang?", "sim", {}, {},
+                                          core::now()});
+    struct change {
+      const char* label;
+      const char* kind;
+      bool changed;
+    };
+    for (const auto& c : std::vector<change>{{"a question, not a complaint", "permintaan-informasi", true},
+                                             {"the same kind again records nothing", "permintaan-informasi", false},
+                                             {"back to an aspiration", "aspirasi", true}}) {
+      CAPTURE(c.label);
+      CHECK(db->set_kind(t, c.kind, "Pak Kadus") == c.changed);
+      CHECK(db->find_aspiration(t)->kind == c.kind);
+    }
+    const auto h = db->aspiration_history(t);
+    REQUIRE(h.size() == 3);
+    CHECK(h[1].action == "kind");
+    CHECK(h[1].actor == "Pak Kadus");
+    CHECK(h[1].text == "pengaduan -> permintaan-informasi");
+    CHECK(h[1].status == "baru");
+    CHECK(h[2].text == "permintaan-informasi -> aspirasi");
+    CHECK_THROWS_AS(db->set_kind(t, "keluhan", "x"), storage_error);
+    CHECK_THROWS_AS(db->set_kind("A0404", "aspirasi", "x"), storage_error);
+    CHECK(db->find_aspiration(t)->kind == "aspirasi");
+  }
+
+  SUBCASE("repeats: the same sender and text within the window") {
+    const auto t = core::now() - 1h;
+    const std::string wayan = "+6281200000001", made = "+6281200000002";
+    db->store_inbound("sim", "r1", wayan, "LAPOR jalan rusak", t);
+    db->store_inbound("wa", "r2", made, "LAPOR jalan rusak", t + 1s);
+    db->store_inbound("sim", "r3", wayan, "INFO HARGA", t + 2s);
+    struct repeat_case {
+      const char* label;
+      std::string phone, text;
+      std::chrono::seconds age_of_window_start;  // since = t + this
+      bool repeat;
+    };
+    for (const auto& c : std::vector<repeat_case>{
+             {"same sender, same text, inside the window", wayan, "LAPOR jalan rusak", 0s, true},
+             {"the earlier one is before the window", wayan, "LAPOR jalan rusak", 1s, false},
+             {"same text from someone else", "+6281200000003", "LAPOR jalan rusak", 0s, false},
+             {"another channel, same sender and text", made, "LAPOR jalan rusak", 0s, true},
+             {"same sender, other text", wayan, "LAPOR jalan berlubang", 0s, false},
+             {"case differs: not the same text", wayan, "lapor jalan rusak", 0s, false},
+         }) {
+      CAPTURE(c.label);
+      CHECK(db->find_repeat(c.phone, c.text, t + c.age_of_window_start, 1000).has_value() == c.repeat);
+    }
+    // Only messages stored before the one being handled count: the first of a pair is never its own repeat.
+    const auto first = db->store_inbound("sim", "r4", "+6281200000005", "halo", t + 20s);
+    const auto second = db->store_inbound("sim", "r5", "+6281200000005", "halo", t + 21s);
+    REQUIRE(first.has_value());
+    REQUIRE(second.has_value());
+    CHECK_FALSE(db->find_repeat("+6281200000005", "halo", t, *first).has_value());
+    CHECK(db->find_repeat("+6281200000005", "halo", t, *second) == first);
+  }
+
   SUBCASE("polls: one vote per person, the latest counts, only before the deadline") {
     db->sync_config(v.groups, v.subscribers, v.officers);
     broadcast_spec s;
