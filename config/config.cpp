@@ -143,7 +143,6 @@ bool valid_host_port(std::string_view s) {
   return p >= 1 && p <= 65535;
 }
 
-bool valid_clock(std::string_view s) {
 /// An operator given as a number prefix: "0812", "62812", "+62812" → "+62812"; nullopt otherwise.
 std::optional<std::string> operator_prefix(std::string_view v) {
   std::string digits(v.starts_with("+") ? v.substr(1) : v);
@@ -154,6 +153,7 @@ std::optional<std::string> operator_prefix(std::string_view v) {
   return "+" + digits;
 }
 
+bool valid_clock(std::string_view s) {
   if (s.size() != 5 || s[2] != ':') return false;
   for (std::size_t i : {0u, 1u, 3u, 4u})
     if (s[i] < '0' || s[i] > '9') return false;
@@ -207,7 +207,18 @@ const std::vector<std::string> whatsapp_keys{"api_base",        "api_version",  
 const std::vector<std::string> modem_keys{"device",       "baud",       "pin_file",        "smsc",
                                           "status_reports", "ussd_balance", "balance_check_h", "balance_warn_below",
                                           "operators"};
-const std::vector<std::string> channel_types{"sim", "smpp", "whatsapp", "modem"};
+const std::vector<std::string> http_channel_keys{"method",      "url",           "body",         "fields",
+                                         "body_template", "headers",     "auth_header",  "auth_file",
+                                         "secret_files", "to_format",    "country_code", "from",
+                                         "id_pointer",  "success",      "error_code_pointer", "errors",
+                                         "callback",    "request_timeout_ms", "down_time_ms", "verify_tls"};
+const std::vector<std::string> http_success_keys{"status_min", "status_max", "json_pointer", "equals", "body_contains"};
+const std::vector<std::string> http_error_keys{"status", "code", "body_contains", "action"};
+const std::vector<std::string> http_callback_keys{"enabled",     "format",           "items_pointer", "fields",
+                                                  "status_map",  "check",            "secret_name",   "secret_file",
+                                                  "encoding",    "signature_prefix", "reply",         "max_body_bytes"};
+const std::vector<std::string> http_callback_field_keys{"from", "to", "text", "provider_id", "status", "error", "timestamp"};
+const std::vector<std::string> channel_types{"sim", "smpp", "whatsapp", "modem", "http"};
 const std::vector<std::string> group_keys{"id", "name", "description", "self_subscribe", "relay", "members_csv",
                                           "everyone"};
 const std::vector<std::string> subscriber_keys{"phone", "name", "groups", "channel"};
@@ -577,9 +588,10 @@ class loader {
             ch.tps = 0.5;
             ch.window = 1;
           } else if (ch.type == "http") {
-            fail(type, fmt::format("channel type {} is not available yet; expected one of {}", q(ch.type),
-                                   join(channel_types)));
-            typed = false;
+            ch.settings = http_channel{};
+            known.insert(known.end(), http_channel_keys.begin(), http_channel_keys.end());
+            ch.tps = 5;
+            ch.window = 5;
           } else {
             fail(type, "unknown channel type " + q(ch.type) + hint(ch.type, channel_types));
             typed = false;
@@ -588,7 +600,7 @@ class loader {
       }
       if (!typed) {
         // Without a type, judge keys against every type's so that only real typos are reported.
-        for (const auto* extra : {&sim_keys, &smpp_keys, &whatsapp_keys, &modem_keys}) known.insert(known.end(), extra->begin(), extra->end());
+        for (const auto* extra : {&sim_keys, &smpp_keys, &whatsapp_keys, &modem_keys, &http_channel_keys}) known.insert(known.end(), extra->begin(), extra->end());
       }
       check_keys(c, known);
       opt(c, "tps", ch.tps, 0.001, 100000.0);
@@ -661,18 +673,6 @@ class loader {
     }
   }
 
-  void groups(const node& n) {
-    if (!n || !expect_array(n)) return;
-    for (std::size_t i = 0; i < n->size(); ++i) {
-      const node g = n.element(i);
-      if (!expect_object(g)) continue;
-      check_keys(g, group_keys);
-      core::group grp;
-      if (require(g, "id")) {
-        const node id = g.member("id");
-        read(id, grp.id);
-        if (id->is_string()) {
-          if (!is_slug(grp.id)) {
   void channel_specific(const node& c, modem_channel& s) {
     if (require(c, "device")) {
       const node d = c.member("device");
@@ -738,6 +738,172 @@ class loader {
     }
   }
 
+  /// One of `words` (the protocol's names for an enum), with a "did you mean" for typos.
+  template <typename Parse>
+  void word(const node& parent, std::string_view key, const std::vector<std::string>& words, Parse parse,
+            auto& out) {
+    auto n = parent.member(key);
+    if (!n) return;
+    std::string v;
+    read(n, v);
+    if (!n->is_string()) return;
+    if (auto parsed = parse(v)) {
+      out = *parsed;
+      return;
+    }
+    fail(n, "unknown value " + describe(*n) + hint(v, words));
+  }
+  /// An object of strings, in the file's order (the order of query and form fields matters).
+  void string_pairs(const node& parent, std::string_view key, std::vector<std::pair<std::string, std::string>>& out) {
+    auto n = parent.member(key);
+    if (!n || !expect_object(n)) return;
+    for (const auto& k : keys_in_file_order(n)) {
+      std::string v;
+      read(n.member(k), v);
+      if (n.member(k)->is_string()) out.emplace_back(k, v);
+    }
+  }
+
+  void channel_specific(const node& c, http_channel& h) {
+    auto& s = h.settings;
+    s.name = lower(c.member("name") && c.member("name")->is_string() ? c.member("name")->get<std::string>() : "");
+    word(c, "method", {"get", "post"}, http::parse_http_method, s.method);
+    if (require(c, "url")) opt(c, "url", s.url);
+    word(c, "body", {"none", "query", "form", "json"}, http::parse_body_kind, s.body);
+    string_pairs(c, "fields", s.fields);
+    if (auto t = c.member("body_template")) s.body_template = t->dump();
+    string_pairs(c, "headers", s.headers);
+    opt(c, "auth_header", s.auth_header);
+    path(c, "auth_file", h.auth_file, true);
+    if (auto f = c.member("secret_files"); f && expect_object(f)) {
+      for (const auto& k : keys_in_file_order(f)) {
+        std::string p;
+        path(f, k, p, true);
+        if (!p.empty()) h.secret_files[k] = p;
+      }
+    }
+    word(c, "to_format", {"e164", "msisdn", "national"}, http::parse_number_format, s.to_format);
+    opt(c, "country_code", s.country_code);
+    opt(c, "from", s.from);
+    opt(c, "id_pointer", s.id_pointer);
+    if (auto n = c.member("success"); n && expect_object(n)) {
+      check_keys(n, http_success_keys);
+      opt(n, "status_min", s.success.status_min, 100, 599);
+      opt(n, "status_max", s.success.status_max, 100, 599);
+      opt(n, "json_pointer", s.success.json_pointer);
+      scalar_text(n, "equals", s.success.equals);
+      opt(n, "body_contains", s.success.body_contains);
+    }
+    opt(c, "error_code_pointer", s.error_code_pointer);
+    if (auto n = c.member("errors"); n && expect_array(n)) {
+      for (std::size_t i = 0; i < n->size(); ++i) {
+        const node e = n.element(i);
+        if (!expect_object(e)) continue;
+        check_keys(e, http_error_keys);
+        http::error_rule rule;
+        opt(e, "status", rule.status, 0, 599);
+        scalar_text(e, "code", rule.code);
+        opt(e, "body_contains", rule.body_contains);
+        if (require(e, "action"))
+          word(e, "action", {"retry", "slow_down", "permanent", "stop_channel"}, http::parse_error_action, rule.action);
+        s.errors.push_back(rule);
+      }
+    }
+    if (auto n = c.member("callback"); n && expect_object(n)) {
+      auto& cb = s.callback;
+      check_keys(n, http_callback_keys);
+      cb.enabled = true;
+      opt(n, "enabled", cb.enabled);
+      word(n, "format", {"auto", "query", "form", "json"}, http::parse_callback_format, cb.format);
+      opt(n, "items_pointer", cb.items_pointer);
+      if (auto f = n.member("fields"); f && expect_object(f)) {
+        check_keys(f, http_callback_field_keys);
+        opt(f, "from", cb.fields.from);
+        opt(f, "to", cb.fields.to);
+        opt(f, "text", cb.fields.text);
+        opt(f, "provider_id", cb.fields.provider_id);
+        opt(f, "status", cb.fields.status);
+        opt(f, "error", cb.fields.error);
+        opt(f, "timestamp", cb.fields.timestamp);
+      }
+      if (auto m = n.member("status_map"); m && expect_object(m)) {
+        for (const auto& k : keys_in_file_order(m)) {
+          http::report_state st = http::report_state::ignore;
+          word(m, k, {"delivered", "failed", "expired", "ignore"}, http::parse_report_state, st);
+          cb.status_map[k] = st;
+        }
+      }
+      word(n, "check", {"none", "header", "query", "hmac_sha256"}, http::parse_secret_check, cb.check);
+      opt(n, "secret_name", cb.secret_name);
+      path(n, "secret_file", h.callback_secret_file, true);
+      word(n, "encoding", {"hex", "base64"}, http::parse_signature_encoding, cb.encoding);
+      opt(n, "signature_prefix", cb.signature_prefix);
+      opt(n, "reply", cb.reply);
+      std::int64_t max_body = static_cast<std::int64_t>(cb.max_body_bytes);
+      opt(n, "max_body_bytes", max_body, 1, 64 * 1024 * 1024);
+      cb.max_body_bytes = static_cast<std::size_t>(max_body);
+      if (cb.check != http::secret_check::none && h.callback_secret_file.empty() && !n.member("secret_file"))
+        fail(n, fmt::format("check {} needs \"secret_file\"", q(http::to_string(cb.check))));
+    }
+    std::int64_t timeout_ms = s.request_timeout.count(), down_ms = s.down_time.count();
+    opt(c, "request_timeout_ms", timeout_ms, 1, 600000);
+    opt(c, "down_time_ms", down_ms, 1, 86400000);
+    s.request_timeout = std::chrono::milliseconds{timeout_ms};
+    s.down_time = std::chrono::milliseconds{down_ms};
+    opt(c, "verify_tls", s.verify_tls);
+
+    // The protocol's own checks (placeholders, pointers, combinations), with stand-ins for the
+    // secrets that are read only at start-up.
+    auto probe = s;
+    for (const auto& [k, _] : h.secret_files) probe.secrets[k] = "x";
+    if (!h.callback_secret_file.empty()) probe.callback.secret = "x";
+    if (!h.auth_file.empty()) probe.auth_value = "x";
+    for (const auto& problem : http::validate(probe)) {
+      if (problem.starts_with("callback.secret_file: the secret is empty")) continue;  // reported above
+      if (s.url.empty() && problem.starts_with("url:")) continue;                    // "missing required key"
+      // "url: …", "callback.items_pointer: …": at that key when the file has it, else at the channel.
+      const auto colon = problem.find(": ");
+      node at = c;
+      std::string message = problem;
+      if (colon != std::string::npos) {
+        // As deep as the file goes: "callback.secret_name" without that key is told at "callback".
+        std::string_view path_text(problem.data(), colon);
+        while (!path_text.empty()) {
+          const auto dot = path_text.find('.');
+          const node next = at.member(path_text.substr(0, dot));
+          if (!next || !at->is_object()) break;
+          at = next;
+          path_text = dot == std::string_view::npos ? std::string_view{} : path_text.substr(dot + 1);
+        }
+        message = path_text.empty() ? problem.substr(colon + 2) : std::string(path_text) + problem.substr(colon);
+      }
+      fail(at, message);
+    }
+  }
+  /// A value compared as text: a string as written, a number or boolean as JSON writes it.
+  void scalar_text(const node& parent, std::string_view key, std::string& out) {
+    auto n = parent.member(key);
+    if (!n) return;
+    if (n->is_string())
+      out = n->get<std::string>();
+    else if (n->is_number() || n->is_boolean())
+      out = n->dump();
+    else
+      fail(n, "expected a string or a number, found " + describe(*n));
+  }
+
+  void groups(const node& n) {
+    if (!n || !expect_array(n)) return;
+    for (std::size_t i = 0; i < n->size(); ++i) {
+      const node g = n.element(i);
+      if (!expect_object(g)) continue;
+      check_keys(g, group_keys);
+      core::group grp;
+      if (require(g, "id")) {
+        const node id = g.member("id");
+        read(id, grp.id);
+        if (id->is_string()) {
+          if (!is_slug(grp.id)) {
             fail(id, "a group id is lower-case letters, digits, '-', '_' or '.', found " + describe(*id));
             grp.id.clear();
           } else if (auto it = group_at_.find(grp.id); it != group_at_.end()) {

@@ -4,6 +4,7 @@
 /// error with file, line and column; protocols and storage never see JSON. See docs/config.md.
 
 #include "core/model.hpp"
+#include "protocol/http/settings.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -85,18 +86,29 @@ struct modem_channel {
   /// Operators this SIM serves best: names from known_operators() ("telkomsel") or number
   /// prefixes, kept as E.164 ("0812" → "+62812"). Messages to them go to this modem first.
   std::vector<std::string> operators;
+  bool operator==(const modem_channel&) const = default;
+};
+
+/// An HTTP SMS aggregator (docs/http-channel.md): the protocol's settings as the config gives them;
+/// the secrets (auth_value, secrets, callback.secret) are still empty and read from these files.
+struct http_channel {
+  http::http_settings settings;
+  std::string auth_file;                            ///< resolved by load(); "" = no auth header
+  std::map<std::string, std::string> secret_files;  ///< {secret:NAME} → file, resolved by load()
+  std::string callback_secret_file;                 ///< resolved by load()
+  bool operator==(const http_channel&) const = default;
 };
 
 struct channel_settings {
   std::string name;
-  std::string type;  ///< sim | smpp | whatsapp | modem
+  std::string type;  ///< sim | smpp | whatsapp | modem | http
   double tps = 10;
   std::size_t window = 10;
   std::uint32_t hourly_cap = 0, daily_cap = 0;  ///< 0 = no cap
   double price_per_part = 0;
   int max_attempts = 5;
   bool transliterate = false;
-  std::variant<sim_channel, smpp_channel, whatsapp_channel, modem_channel> settings;
+  std::variant<sim_channel, smpp_channel, whatsapp_channel, modem_channel, http_channel> settings;
 };
 
 struct tag_rule {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -103,10 +104,26 @@ TEST_CASE("bad configs: every error with file:line:col and the exact message") {
        R"x({"village": {"name": "X"},
  "channels": [{"name": "a", "type": "smsc"}]})x",
        R"x(k.json:2:37: channels[0].type: unknown channel type "smsc"; did you mean "smpp"?)x"},
-      {"channel http later",
+      {"http without url, typos, bad words",
        R"x({"village": {"name": "X"},
- "channels": [{"name": "a", "type": "http"}]})x",
-       R"x(k.json:2:37: channels[0].type: channel type "http" is not available yet; expected one of sim, smpp, whatsapp, modem)x"},
+ "channels": [{"name": "agg", "type": "http", "methd": "get", "body": "jsn", "to_format": "+62",
+               "errors": [{"status": 403}], "success": {"status_min": 99}}]})x",
+       R"x(k.json:2:15: channels[0]: missing required key "url"
+k.json:2:47: channels[0]: unknown key "methd"; did you mean "method"?
+k.json:2:71: channels[0].body: unknown value "jsn"; did you mean "json"?
+k.json:2:91: channels[0].to_format: unknown value "+62"; expected one of e164, msisdn, national
+k.json:3:27: channels[0].errors[0]: missing required key "action"
+k.json:3:71: channels[0].success.status_min: must be between 100 and 599, found 99)x"},
+      {"http protocol checks at their keys",
+       R"x({"village": {"name": "X"},
+ "channels": [{"name": "agg", "type": "http", "url": "ftp://x/{too}", "method": "get", "body": "form",
+               "callback": {"check": "hmac_sha256", "status_map": {"DELIVRD": "deliverd"}}}]})x",
+       R"x(k.json:2:54: channels[0].url: must start with http:// or https://
+k.json:2:54: channels[0].url: unknown placeholder {too} (known: {to} {text} {id} {from} {callback_secret} {secret:NAME})
+k.json:2:96: channels[0].body: a GET request has no body; use "query"
+k.json:3:28: channels[0].callback: check "hmac_sha256" needs "secret_file"
+k.json:3:28: channels[0].callback: secret_name: which header or parameter carries the secret
+k.json:3:79: channels[0].callback.status_map.DELIVRD: unknown value "deliverd"; did you mean "delivered"?)x"},
       {"modem without device",
        R"x({"village": {"name": "X"},
  "channels": [{"name": "m", "type": "modem"}]})x",
@@ -275,7 +292,7 @@ k.json:2:27: info: an info topic is one word of letters or digits, found "two wo
  "channels": [{"name": "sim", "type": "sms"}],
  "subscribers": [{"phone": "12"}, {"phone": "0812-3456-7890", "groups": ["x"]}]})x",
        R"x(k.json:1:22: village.name: must not be empty
-k.json:2:39: channels[0].type: unknown channel type "sms"; expected one of sim, smpp, whatsapp, modem
+k.json:2:39: channels[0].type: unknown channel type "sms"; expected one of sim, smpp, whatsapp, modem, http
 k.json:3:28: subscribers[0].phone: invalid phone number "12": too short
 k.json:3:74: subscribers[1].groups[0]: unknown group "x")x"},
       {"non-ASCII column",
@@ -410,6 +427,50 @@ TEST_CASE("modem channels: defaults, operators by name and by prefix") {
   CHECK(c.channels[1].tps == 2);
   CHECK(c.channels[1].window == 3);
   CHECK(config::summary(c).find("/dev/ttyUSB1 at 9600 baud") != std::string::npos);
+}
+
+TEST_CASE("http channels: the aggregator examples load; secrets by file") {
+  for (const char* example : {"zenziva.json", "kannel.json"}) {
+    CAPTURE(example);
+    scratch s;
+    std::ifstream in(std::string(KENTONGAN_SOURCE_DIR) + "/examples/aggregators/" + example);
+    REQUIRE(in);
+    std::string entry((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The examples name files under /etc/kentongan: point them at scratch files instead.
+    for (const char* name : {"kannel.username", "kannel.password", "kannel.callback", "zenziva.userkey",
+                             "zenziva.passkey", "zenziva.callback"}) {
+      s.write(name, "rahasia\n");
+      const std::string from = std::string("/etc/kentongan/") + name;
+      for (auto pos = entry.find(from); pos != std::string::npos; pos = entry.find(from))
+        entry.replace(pos, from.size(), (s.dir / name).string());
+    }
+    const auto file = s.write("k.json", R"({"village": {"name": "X"}, "channels": [)" + entry + "]}");
+    const auto r = config::load(file);
+    REQUIRE(messages(r) == "");
+    const auto& h = std::get<config::http_channel>(r.config->channels[0].settings);
+    CHECK_FALSE(h.settings.url.empty());
+    CHECK_FALSE(h.secret_files.empty());
+    CHECK(h.settings.callback.enabled == (std::string(example) == "kannel.json"));
+    CHECK(h.callback_secret_file.empty() == (std::string(example) != "kannel.json"));
+  }
+  const auto r = config::load_text(R"({"village": {"name": "X"}, "channels": [
+      {"name": "agg", "type": "http", "url": "https://api.example.id/sms?to={to}&msg={text}", "method": "get",
+       "body": "query", "fields": {"b": "2", "a": "1"}, "success": {"json_pointer": "/status", "equals": 1},
+       "errors": [{"code": 5, "action": "stop_channel"}], "request_timeout_ms": 5000}]})",
+                                   "k.json");
+  REQUIRE(messages(r) == "");
+  const auto& c = r.config->channels[0];
+  CHECK(c.tps == 5);
+  CHECK(c.window == 5);
+  const auto& h = std::get<config::http_channel>(c.settings).settings;
+  CHECK(h.method == http::http_method::get);
+  CHECK(h.fields == std::vector<std::pair<std::string, std::string>>{{"b", "2"}, {"a", "1"}});  // file order
+  CHECK(h.success.equals == "1");
+  REQUIRE(h.errors.size() == 1);
+  CHECK(h.errors[0].code == "5");
+  CHECK(h.errors[0].action == http::error_action::stop_channel);
+  CHECK(h.request_timeout == std::chrono::milliseconds{5000});
+  CHECK_FALSE(h.callback.enabled);
 }
 
 TEST_CASE("CSV subscriber lists") {
