@@ -49,7 +49,9 @@ std::int64_t parse_timestamp(std::string_view t) {
 
 callback_format pick_format(const callback_settings& s, const callback_request& r) {
   if (s.format != callback_format::automatic) return s.format;
-  const std::string type = lowered(r.content_type);
+  // The daemon may leave content_type empty and pass the header along with the others.
+  const std::string* header = r.content_type.empty() ? lookup(r.headers, "content-type") : nullptr;
+  const std::string type = lowered(header != nullptr ? *header : r.content_type);
   if (type.find("json") != std::string::npos) return callback_format::json;
   if (type.find("x-www-form-urlencoded") != std::string::npos) return callback_format::form;
   return r.body.empty() ? callback_format::query : callback_format::form;

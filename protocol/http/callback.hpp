@@ -16,7 +16,7 @@ namespace kentongan::http {
 /// The HTTP request as the daemon's server decoded it.
 struct callback_request {
   std::string method;                          ///< "GET", "POST" …
-  std::string content_type;                    ///< the Content-Type header, as sent
+  std::string content_type;                    ///< the Content-Type header, as sent (empty: headers["content-type"])
   std::map<std::string, std::string> query;    ///< decoded query parameters
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;                            ///< raw bytes (the HMAC is over these)

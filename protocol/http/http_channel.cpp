@@ -1,5 +1,6 @@
 #include "protocol/http/http_channel.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 #include <openssl/evp.h>
@@ -40,7 +41,8 @@ int parts_of(const std::string& text) {
 
 std::string callback_path(std::string_view channel_name) { return "/webhooks/http/" + std::string(channel_name); }
 
-callback_outcome to_outcome(callback_result parsed, const callback_settings& s, core::time_point received_at) {
+callback_outcome to_outcome(callback_result parsed, const callback_settings& s, core::time_point received_at,
+                            std::uint64_t first_sequence) {
   callback_outcome out;
   out.error = parsed.error;
   out.http_status = parsed.http_status();
@@ -48,7 +50,7 @@ callback_outcome to_outcome(callback_result parsed, const callback_settings& s, 
   out.skipped = std::move(parsed.skipped);
   if (!parsed.ok()) return out;
   out.reply = s.reply;
-  std::size_t index = 0;
+  std::uint64_t sequence = first_sequence;
   for (auto& m : parsed.messages) {
     chan::inbound in;
     in.provider_id = std::move(m.provider_id);
@@ -56,13 +58,13 @@ callback_outcome to_outcome(callback_result parsed, const callback_settings& s, 
       // The inbox dedupes on the provider id; with no id only a timestamp tells a redelivery apart.
       in.provider_id = m.timestamp > 0
                            ? "h:" + sha256_hex(m.from + '\n' + m.to + '\n' + m.text + '\n' + std::to_string(m.timestamp))
-                           : "r:" + std::to_string(core::to_millis(received_at)) + "." + std::to_string(index);
+                           : "r:" + std::to_string(core::to_millis(received_at)) + "." + std::to_string(sequence);
     }
     in.from = std::move(m.from);
     in.text = std::move(m.text);
     in.received_at = m.timestamp > 0 ? core::time_point{std::chrono::seconds(m.timestamp)} : received_at;
     out.messages.push_back(std::move(in));
-    ++index;
+    ++sequence;
   }
   for (auto& r : parsed.reports) {
     const auto status = r.state == report_state::delivered ? chan::report_status::delivered
@@ -96,6 +98,7 @@ struct http_channel::impl : std::enable_shared_from_this<impl> {
   bool stopping = false;
   std::string down_reason;
   std::uint64_t auth_generation = 0;
+  std::uint64_t callback_sequence = 0;  // for inbound messages that come without any id
   counters stats;
 
   void emit(chan::submit_result r) {
@@ -184,8 +187,21 @@ struct http_channel::impl : std::enable_shared_from_this<impl> {
   }
 };
 
+namespace {
+
+http_settings checked(http_settings s) {
+  const auto problems = validate(s);
+  if (problems.empty()) return s;
+  std::string what = "http channel \"" + s.name + "\":";
+  for (const auto& p : problems) what += " " + p + ";";
+  what.pop_back();
+  throw std::invalid_argument(what);
+}
+
+}  // namespace
+
 http_channel::http_channel(asio::io_context& io, http_settings s, chan::events& events)
-    : impl_(std::make_shared<impl>(io, std::move(s), events)) {}
+    : impl_(std::make_shared<impl>(io, checked(std::move(s)), events)) {}
 
 http_channel::~http_channel() {
   impl_->events.to = nullptr;
@@ -223,7 +239,9 @@ void http_channel::stop() {
 
 callback_outcome http_channel::handle_callback(const callback_request& request) {
   ++impl_->stats.callbacks;
-  auto out = to_outcome(parse_callback(impl_->s.callback, request, impl_->s.country_code), impl_->s.callback, core::now());
+  auto out = to_outcome(parse_callback(impl_->s.callback, request, impl_->s.country_code), impl_->s.callback, core::now(),
+                        impl_->callback_sequence);
+  impl_->callback_sequence += out.messages.size();
   if (!out.ok()) ++impl_->stats.callbacks_rejected;
   impl_->stats.inbound += out.messages.size();
   impl_->stats.reports += out.reports.size();

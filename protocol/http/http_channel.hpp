@@ -42,12 +42,14 @@ std::string callback_path(std::string_view channel_name);
 
 /// The pure part of handle_callback: the parse result as channel values. An inbound message
 /// without a provider id gets "h:" + a hash of (from, to, text, timestamp) when a timestamp was
-/// given (so a redelivery dedupes), else "r:" + `received_at` in ms + its index.
-callback_outcome to_outcome(callback_result parsed, const callback_settings& s, core::time_point received_at);
+/// given (so a redelivery dedupes), else "r:<received_at ms>.<sequence>", `sequence` counting up
+/// from `first_sequence` (the channel keeps it growing, so two such messages never share an id).
+callback_outcome to_outcome(callback_result parsed, const callback_settings& s, core::time_point received_at,
+                            std::uint64_t first_sequence = 0);
 
 class http_channel final : public chan::channel {
  public:
-  /// `s` should pass validate(); a request that cannot be built fails its message permanently.
+  /// Throws std::invalid_argument listing validate()'s problems when `s` is unusable (start-up error).
   http_channel(boost::asio::io_context& io, http_settings s, chan::events& events);
   ~http_channel() override;
   http_channel(const http_channel&) = delete;

@@ -22,7 +22,7 @@ enum class body_kind { none, query, form, json };
 /// How `{to}` is written: "+6281234567890" (e164), "6281234567890" (msisdn), "081234567890" (national).
 enum class number_format { e164, msisdn, national };
 
-/// What the channel does with a failed send (protocol/http/README.md error table).
+/// What the channel does with a failed send (the error table, docs/http-channel.md).
 enum class error_action {
   retry,         ///< transient: the dispatcher tries again later
   slow_down,     ///< rate limited (429): lower the rate, then retry

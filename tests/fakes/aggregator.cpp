@@ -93,7 +93,7 @@ std::optional<aggregator_behaviour> parse_aggregator_behaviour(std::string_view 
   return std::nullopt;
 }
 
-struct aggregator::impl {
+struct aggregator::impl : std::enable_shared_from_this<aggregator::impl> {
   impl(asio::io_context& io_context, aggregator_settings s) : io(io_context), settings(std::move(s)), acceptor(io_context) {}
 
   struct rule {
@@ -118,6 +118,58 @@ struct aggregator::impl {
     return b;
   }
 
+  struct callback_record {
+    std::string url;
+    int status = 0;
+    std::string body;
+  };
+  std::vector<callback_record> callbacks;
+
+  void start_callback(std::string url, std::string method, std::string content_type, std::string body,
+                      std::map<std::string, std::string> headers, std::function<void(int, std::string)> done);
+
+  std::optional<answer> control(const aggregator_request& rec) {
+    if (rec.path == "/_fake/health") return reply(bhttp::status::ok, "ok", "text/plain");
+    if (rec.path == "/_fake/requests") {
+      json all = json::array();
+      for (const auto& r : requests)
+        all.push_back({{"method", r.method}, {"target", r.target}, {"path", r.path}, {"headers", r.headers}, {"body", r.body},
+                       {"params", r.params}, {"to", r.to}, {"answer_id", r.answer_id}, {"answer_status", r.answer_status}});
+      return reply(bhttp::status::ok, all.dump());
+    }
+    if (rec.path == "/_fake/callbacks") {
+      json all = json::array();
+      for (const auto& c : callbacks) all.push_back({{"url", c.url}, {"status", c.status}, {"body", c.body}});
+      return reply(bhttp::status::ok, all.dump());
+    }
+    if (rec.path == "/_fake/clear" && rec.method == "POST") {
+      requests.clear();
+      callbacks.clear();
+      return reply(bhttp::status::ok, "{}");
+    }
+    if (rec.path == "/_fake/behaviour" && rec.method == "POST") {
+      const json b = json::parse(rec.body, nullptr, false);
+      const auto parsed = b.is_object() ? parse_aggregator_behaviour(b.value("behaviour", "")) : std::nullopt;
+      if (!parsed) return reply(bhttp::status::bad_request, R"({"error":"expected {\"to\",\"behaviour\",\"times\"}"})");
+      const std::string to = b.value("to", "");
+      if (to.empty()) settings.default_behaviour = *parsed;
+      else behaviours[to] = rule{*parsed, b.value("times", -1)};
+      return reply(bhttp::status::ok, "{}");
+    }
+    if (rec.path == "/_fake/callback" && rec.method == "POST") {
+      const json b = json::parse(rec.body, nullptr, false);
+      if (!b.is_object() || !b.contains("url")) return reply(bhttp::status::bad_request, R"({"error":"expected {\"url\",…}"})");
+      std::map<std::string, std::string> headers;
+      if (b.contains("headers") && b["headers"].is_object())
+        for (const auto& [k, v] : b["headers"].items()) headers[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      const std::string body = !b.contains("body") ? std::string{} : b["body"].is_string() ? b["body"].get<std::string>() : b["body"].dump();
+      start_callback(b.value("url", ""), b.value("method", "POST"), b.value("content_type", "application/x-www-form-urlencoded"), body,
+                     std::move(headers), nullptr);
+      return reply(bhttp::status::accepted, "{}");
+    }
+    return reply(bhttp::status::not_found, R"({"error":"unknown control route"})");
+  }
+
   std::optional<answer> handle(const bhttp::request<bhttp::string_body>& req) {
     aggregator_request rec;
     rec.method = std::string(req.method_string());
@@ -131,7 +183,8 @@ struct aggregator::impl {
     }
     rec.body = req.body();
     if (q != std::string::npos) parse_pairs(std::string_view(rec.target).substr(q + 1), rec.params);
-    const std::string type = rec.headers["content-type"];
+    const auto type_it = rec.headers.find("content-type");
+    const std::string type = type_it == rec.headers.end() ? std::string{} : type_it->second;
     if (type.find("x-www-form-urlencoded") != std::string::npos) {
       parse_pairs(rec.body, rec.params);
     } else if (type.find("json") != std::string::npos) {
@@ -139,6 +192,7 @@ struct aggregator::impl {
       if (doc.is_object())
         for (const auto& [k, v] : doc.items()) rec.params[k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
+    if (rec.path.starts_with("/_fake/")) return control(rec);
     rec.to = rec.params[settings.to_field];
 
     std::optional<answer> a;
@@ -225,7 +279,60 @@ asio::awaitable<void> accept_loop(std::shared_ptr<aggregator::impl> self) {
   }
 }
 
+asio::awaitable<void> callback_task(std::shared_ptr<aggregator::impl> self, std::string url, std::string method,
+                                    std::string content_type, std::string body, std::map<std::string, std::string> headers,
+                                    std::function<void(int, std::string)> done) {
+  int status = 0;
+  std::string answer_body;
+  std::string_view rest(url);
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  const auto slash = rest.find('/');
+  const std::string hostport(rest.substr(0, slash));
+  const std::string target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  const auto colon = hostport.rfind(':');
+  const std::string host = hostport.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
+  boost::system::error_code ec;
+  tcp::resolver resolver(self->io);
+  const auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    beast::tcp_stream stream(self->io);
+    stream.expires_after(std::chrono::seconds(10));
+    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+      req.set(bhttp::field::host, hostport);
+      if (!body.empty()) req.set(bhttp::field::content_type, content_type);
+      for (const auto& [k, v] : headers) req.set(k, v);
+      req.body() = body;
+      req.prepare_payload();
+      co_await bhttp::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        beast::flat_buffer buffer;
+        bhttp::response<bhttp::string_body> res;
+        co_await bhttp::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) {
+          status = static_cast<int>(res.result_int());
+          answer_body = res.body();
+        }
+      }
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
+  self->callbacks.push_back({url, status, answer_body});
+  if (done) done(status, std::move(answer_body));
+}
+
 }  // namespace
+
+void aggregator::impl::start_callback(std::string url, std::string method, std::string content_type, std::string body,
+                                      std::map<std::string, std::string> headers, std::function<void(int, std::string)> done) {
+  asio::co_spawn(io,
+                 callback_task(shared_from_this(), std::move(url), std::move(method), std::move(content_type), std::move(body),
+                               std::move(headers), std::move(done)),
+                 asio::detached);
+}
 
 aggregator::aggregator(asio::io_context& io, aggregator_settings settings)
     : impl_(std::make_shared<impl>(io, std::move(settings))) {}
@@ -265,5 +372,11 @@ void aggregator::set_behaviour(const std::string& to, aggregator_behaviour b, in
 void aggregator::set_default_behaviour(aggregator_behaviour b) { impl_->settings.default_behaviour = b; }
 const std::vector<aggregator_request>& aggregator::requests() const { return impl_->requests; }
 void aggregator::clear_requests() { impl_->requests.clear(); }
+
+void aggregator::post_callback(std::string url, std::string method, std::string content_type, std::string body,
+                               std::map<std::string, std::string> headers, std::function<void(int, std::string)> done) {
+  impl_->start_callback(std::move(url), std::move(method), std::move(content_type), std::move(body), std::move(headers),
+                        std::move(done));
+}
 
 }  // namespace kentongan::fakes

@@ -2,9 +2,14 @@
 /// A fake HTTP SMS aggregator for tests over 127.0.0.1: takes sends on any path (GET query, form
 /// or JSON body), records every request, and answers per recipient like real aggregators do
 /// (JSON success with an id, Kannel's plain-text "0: Accepted for delivery", 429, 5xx, 4xx, 401,
-/// or no answer at all). Runs on the io_context it is given; every method on that thread.
+/// or no answer at all), and posts callbacks to the daemon. Control routes for separate-process
+/// use (fake_aggregator --help): GET /_fake/requests, POST /_fake/behaviour {"to","behaviour",
+/// "times"}, POST /_fake/clear, POST /_fake/callback {"url","method","content_type","body",
+/// "headers"}, GET /_fake/callbacks, GET /_fake/health.
+/// Runs on the io_context it is given; every method on that thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,6 +74,11 @@ class aggregator {
 
   const std::vector<aggregator_request>& requests() const;
   void clear_requests();
+
+  /// Sends a callback to `url` ("http://host:port/path?query") with the given method, Content-Type,
+  /// extra headers and body; `done` gets the HTTP status (0 if unreachable) and the answer body.
+  void post_callback(std::string url, std::string method, std::string content_type, std::string body,
+                     std::map<std::string, std::string> headers, std::function<void(int status, std::string body)> done);
 
   struct impl;
 

@@ -220,3 +220,14 @@ TEST_CASE("parse_callback: bad callbacks are typed errors") {
     CHECK(out.reports.empty());
   }
 }
+
+TEST_CASE("parse_callback: the Content-Type may come with the other headers") {
+  auto c = form_settings();
+  h::callback_request r;
+  r.method = "POST";
+  r.headers = {{"content-type", "application/json"}};
+  r.body = R"({"id":"A","status":"DELIVRD"})";
+  const auto out = h::parse_callback(c, r, "62");
+  REQUIRE(out.ok());
+  CHECK(out.reports.size() == 1);
+}
