@@ -106,6 +106,46 @@ std::optional<std::size_t> choose_channel(const std::vector<channel_choice_input
   return std::nullopt;
 }
 
+bool serves_operator(const std::vector<std::string>& operators, std::string_view phone, std::string_view phone_operator) {
+  for (const auto& o : operators) {
+    if (!o.empty() && o.front() == '+') {
+      if (phone.starts_with(o)) return true;
+    } else if (!phone_operator.empty() && o == phone_operator) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::size_t> choose_channel_for(const std::vector<channel_choice_input>& channels,
+                                              std::string_view preference, std::string_view phone,
+                                              std::string_view phone_operator,
+                                              const std::vector<std::string>& excluded) {
+  auto usable = [&](const channel_choice_input& c) {
+    return c.up && std::find(excluded.begin(), excluded.end(), c.name) == excluded.end();
+  };
+  const bool any_sms = preference.empty() || preference == "sms" || preference == "modem";
+  if (!any_sms) {
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      const auto& c = channels[i];
+      if ((c.name == preference || c.kind == preference) && usable(c)) return i;
+    }
+  }
+  // A prepaid SIM sends to its own operator cheaply (often only there): same operator first.
+  bool served = false;
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    const auto& c = channels[i];
+    if (c.kind != "modem" || !serves_operator(c.operators, phone, phone_operator)) continue;
+    if (usable(c)) return i;
+    served = true;
+  }
+  if (served) {
+    for (std::size_t i = 0; i < channels.size(); ++i)
+      if (channels[i].kind == "modem" && usable(channels[i])) return i;
+  }
+  return choose_channel(channels, preference, excluded);
+}
+
 }  // namespace kentongan::daemon
 
 namespace kentongan::daemon {

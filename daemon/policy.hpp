@@ -56,6 +56,8 @@ struct channel_choice_input {
   std::string name;
   std::string kind;
   bool up = false;
+  /// Modems only: operator names ("telkomsel") or E.164 prefixes ("+62812") the SIM serves best.
+  std::vector<std::string> operators = {};
 };
 
 /// Picks the channel for one message: the subscriber's preference (a channel name or kind, "sms"
@@ -63,6 +65,18 @@ struct channel_choice_input {
 /// first channel that is up. `excluded` lists channels that already refused the message for good.
 std::optional<std::size_t> choose_channel(const std::vector<channel_choice_input>& channels, std::string_view preference,
                                           const std::vector<std::string>& excluded = {});
+
+/// Whether a modem's `operators` cover a recipient: their operator's name ("telkomsel", from
+/// config::mobile_operator) or a prefix of their E.164 number ("+62812").
+bool serves_operator(const std::vector<std::string>& operators, std::string_view phone, std::string_view phone_operator);
+
+/// choose_channel with the recipient's operator: a preference naming a channel (or a kind other than
+/// SMS or modem) that is up wins; else an up modem that serves the recipient's operator; else, when
+/// such a modem exists but is down or excluded, any other up modem; else choose_channel.
+std::optional<std::size_t> choose_channel_for(const std::vector<channel_choice_input>& channels,
+                                              std::string_view preference, std::string_view phone,
+                                              std::string_view phone_operator,
+                                              const std::vector<std::string>& excluded = {});
 
 }  // namespace kentongan::daemon
 

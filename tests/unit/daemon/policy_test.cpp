@@ -70,6 +70,49 @@ TEST_CASE("routing follows the preference and falls back to SMS") {
   CHECK_FALSE(choose_channel(chans, "sms").has_value());
 }
 
+TEST_CASE("modems by the recipient's operator, failing over to another modem, then the usual order") {
+  // config::mobile_operator gives the operator; here it is written out beside each number.
+  const std::vector<channel_choice_input> all_up{{"smpp", "smpp", true},
+                                                 {"m-tsel", "modem", true, {"telkomsel"}},
+                                                 {"m-xl", "modem", true, {"xl", "+62831"}},
+                                                 {"wa", "whatsapp", true}};
+  struct row {
+    const char* label;
+    std::vector<bool> up;  // per channel
+    const char* pref;
+    const char* phone;
+    const char* op;
+    std::vector<std::string> excluded;
+    std::optional<std::size_t> expected;
+  };
+  const row rows[] = {
+      {"telkomsel to its SIM", {true, true, true, true}, "", "+6281234567890", "telkomsel", {}, 1},
+      {"xl to its SIM", {true, true, true, true}, "sms", "+6281912345678", "xl", {}, 2},
+      {"prefix +62831 (axis) to the xl SIM", {true, true, true, true}, "", "+6283112345678", "axis", {}, 2},
+      {"preference modem kind", {true, true, true, true}, "modem", "+6281912345678", "xl", {}, 2},
+      {"no SIM for indosat: usual order", {true, true, true, true}, "", "+6285712345678", "indosat", {}, 0},
+      {"no operator known: usual order", {true, true, true, true}, "", "+60123456789", "", {}, 0},
+      {"xl SIM down: other modem", {true, true, false, true}, "", "+6281912345678", "xl", {}, 1},
+      {"telkomsel SIM excluded: other modem", {true, true, true, true}, "", "+6281234567890", "telkomsel", {"m-tsel"}, 2},
+      {"every modem down: usual order", {true, false, false, true}, "", "+6281234567890", "telkomsel", {}, 0},
+      {"named channel wins", {true, true, true, true}, "smpp", "+6281234567890", "telkomsel", {}, 0},
+      {"whatsapp preferred and up", {true, true, true, true}, "whatsapp", "+6281234567890", "telkomsel", {}, 3},
+      {"whatsapp down: operator's SIM", {true, true, true, false}, "whatsapp", "+6281234567890", "telkomsel", {}, 1},
+      {"named channel down: operator's SIM", {false, true, true, true}, "smpp", "+6281234567890", "telkomsel", {}, 1},
+      {"nothing up", {false, false, false, false}, "", "+6281234567890", "telkomsel", {}, std::nullopt},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    auto chans = all_up;
+    for (std::size_t i = 0; i < chans.size(); ++i) chans[i].up = r.up[i];
+    CHECK(choose_channel_for(chans, r.pref, r.phone, r.op, r.excluded) == r.expected);
+  }
+  CHECK(serves_operator({"+62812"}, "+6281234567890", ""));
+  CHECK_FALSE(serves_operator({"+62812"}, "+6281134567890", "telkomsel"));
+  CHECK_FALSE(serves_operator({}, "+6281234567890", "telkomsel"));
+  CHECK_FALSE(serves_operator({"telkomsel"}, "+6281234567890", ""));
+}
+
 TEST_CASE("durations and send times as an admin writes them") {
   struct row { const char* text; long long seconds; };
   for (auto r : {row{"90s", 90}, row{"30m", 1800}, row{"2h", 7200}, row{"1d", 86400}, row{"1h30m", 5400},
