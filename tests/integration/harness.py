@@ -41,11 +41,11 @@ COUNT_KEYS = ("queued", "sending", "submitted", "delivered", "failed", "expired"
 FINAL_STATES = ("delivered", "failed", "expired", "cancelled")
 
 
-FAKE_BINARIES = {}  # "fake-graph-api" / "modem-sim" -> path, when the build has them
+FAKE_BINARIES = {}  # "fake-graph-api" / "modem-sim" / "fake-aggregator" -> path, when the build has them
 
 
 def fake_binary(name):
-    """The path of a fake built with the daemon (`fake-graph-api`, `modem-sim`), or None."""
+    """The path of a fake built with the daemon (`fake-graph-api`, `modem-sim`, `fake-aggregator`), or None."""
     return FAKE_BINARIES.get(name)
 
 
@@ -61,7 +61,7 @@ def parse_args_and_run():
             KENTONGAN = args[i + 1]
             i += 2
             continue
-        if args[i] in ("--fake-graph-api", "--modem-sim") and i + 1 < len(args):
+        if args[i] in ("--fake-graph-api", "--modem-sim", "--fake-aggregator") and i + 1 < len(args):
             FAKE_BINARIES[args[i][2:]] = args[i + 1]
             i += 2
             continue
