@@ -51,6 +51,7 @@ struct sim_channel {
   double dlr_delay_ms = 200;
   double fail_rate = 0;            ///< 0..1, permanent failures
   double transient_fail_rate = 0;  ///< 0..1, retryable failures
+  bool operator==(const sim_channel&) const = default;
 };
 
 struct smpp_channel {
@@ -65,12 +66,14 @@ struct smpp_channel {
   bool registered_delivery = true;
   bool packed_gsm7 = false;
   bool use_message_payload = false;
+  bool operator==(const smpp_channel&) const = default;
 };
 
 struct whatsapp_channel {
   std::string api_base = "https://graph.facebook.com", api_version = "v21.0", phone_number_id;
   std::string token_file, app_secret_file, verify_token_file;  ///< resolved by load()
   std::map<std::string, std::string> templates;                ///< purpose → approved template name
+  bool operator==(const whatsapp_channel&) const = default;
 };
 
 /// A GSM modem with a (usually prepaid) SIM card, on a serial port.

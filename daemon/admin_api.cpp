@@ -1,12 +1,17 @@
 // The daemon's admin HTTP API (JSON over HTTP on --listen) used by the CLI, the demo and the tests.
 // Every route but the health checks needs the bearer token from STATE_DIR/admin.token.
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
+
+#include <array>
+#include <cmath>
 
 #include "config/phone.hpp"
 #include "daemon/service_impl.hpp"
 #include "protocol/gsm/gsm.hpp"
 #include "protocol/sim/sim_channel.hpp"
+#include "storage/backup.hpp"
 
 namespace kentongan::daemon {
 namespace {
@@ -272,6 +277,65 @@ struct admin_api {
                                    {"aspirations", r.aspirations}});
   }
 
+  /// POST /api/backup {"file": "/abs/path"}: SQLite's online backup, one step per writer job so that
+  /// the dispatcher's changes go on between steps; the copy is checked and renamed into place.
+  asio::awaitable<http_response> backup(const json& body) {
+    const auto file = body.value("file", std::string{});
+    if (file.empty() || file.front() != '/') co_return error_reply(400, "give the backup file as an absolute path");
+    if (svc.backup_running_) co_return error_reply(409, "a backup is already running; try again when it is done");
+    svc.backup_running_ = true;
+    constexpr int pages_per_step = 256;  // about 1 MiB: a few milliseconds of the writer's time
+    auto holder = std::make_shared<std::unique_ptr<storage::online_backup>>();
+    const std::filesystem::path source = svc.db_file_, target = file;
+    storage::backup_report report;
+    std::string failure;
+    try {
+      const auto open_job = [holder, source, target](storage::store&) {
+        *holder = std::make_unique<storage::online_backup>(source, target);
+        return true;
+      };
+      co_await svc.query<bool>(open_job);
+      const auto step_job = [holder](storage::store&) { return (*holder)->step(pages_per_step); };
+      bool done = false;
+      while (!done) {
+        if (svc.stopping_) throw std::runtime_error("the daemon is stopping; the backup was abandoned");
+        done = co_await svc.query<bool>(step_job);
+      }
+      const auto finish_job = [holder](storage::store&) {
+        auto r = (*holder)->finish();
+        holder->reset();
+        return r;
+      };
+      report = co_await svc.query<storage::backup_report>(finish_job);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    svc.backup_running_ = false;
+    if (!failure.empty()) {
+      svc.log_->error("backup failed file={} error=\"{}\"", file, failure);
+      co_return error_reply(500, "backup failed: " + failure);
+    }
+    svc.log_->info("backup written file={} pages={} bytes={} steps={}", file, report.pages, report.bytes, report.steps);
+    co_return json_reply(200, json{{"file", report.file.string()},
+                                   {"pages", report.pages},
+                                   {"bytes", report.bytes},
+                                   {"steps", report.steps},
+                                   {"integrity", "ok"}});
+  }
+
+  /// POST /api/modems/NAME/balance: the SIM's USSD balance, asked now (kentongan modem balance NAME).
+  asio::awaitable<http_response> modem_balance(const std::string& name) {
+    auto* slot = svc.find_slot(name);
+    const auto* modem = slot ? as_modem(slot->link.get()) : nullptr;
+    if (!modem) co_return error_reply(404, "no modem channel named '" + name + "'");
+    const auto answer = co_await svc.ask_modem_balance(name);
+    if (!answer.ok) co_return error_reply(503, "no balance from " + name + ": " + answer.text);
+    auto reply = modem_health_json(*modem);
+    reply["channel"] = name;
+    reply["balance"] = answer.text;
+    co_return json_reply(200, reply);
+  }
+
   asio::awaitable<http_response> health(bool ready) {
     json channels = json::array();
     bool any_up = false;
@@ -299,36 +363,176 @@ struct admin_api {
   }
 };
 
-http_response service::metrics() const {
-  // Prometheus text format 0.0.4; names prefixed kentongan_.
+namespace {
+
+/// Prometheus text format 0.0.4: label values escape backslash, double quote and line feed.
+std::string label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+/// Upper bounds (seconds) of the submit latency histogram: an SMSC answers in milliseconds, a WhatsApp
+/// API call in a second or so, a link that stalls in tens of seconds.
+constexpr std::array<double, 10> submit_latency_bounds{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+constexpr auto db_metrics_ttl = std::chrono::seconds{5};
+
+std::string number(double v) { return fmt::format("{}", v); }
+
+/// Which refusal a webhook answer is (GET is the subscription check, POST a notification).
+std::string webhook_reject_reason(const std::string& method, unsigned status) {
+  switch (status) {
+    case 400: return "malformed";
+    case 401: return "missing_signature";
+    case 403: return method == "GET" ? "bad_verify_token" : "bad_signature";
+    case 404: return "unknown_webhook";
+    case 405: return "bad_method";
+    default: return status >= 500 ? "server_error" : "other";
+  }
+}
+
+}  // namespace
+
+void service::note_submitted(std::int64_t id) { submit_started_[id] = std::chrono::steady_clock::now(); }
+
+void service::note_submit_result(const std::string& channel_name, std::int64_t id) {
+  const auto it = submit_started_.find(id);
+  if (it == submit_started_.end()) return;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second).count();
+  submit_started_.erase(it);
+  auto& h = submit_latency_[channel_name];
+  if (h.buckets.empty()) h.buckets.assign(submit_latency_bounds.size(), 0);
+  for (std::size_t i = 0; i < submit_latency_bounds.size(); ++i)
+    if (seconds <= submit_latency_bounds[i]) {
+      ++h.buckets[i];
+      break;
+    }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void service::count_webhook_reply(const http_request& request, unsigned status) {
+  if (status < 400) return;
+  ++webhook_rejects_[webhook_reject_reason(request.method, status)];
+}
+
+asio::awaitable<http_response> service::handle_webhook_counted(const http_request& request) {
+  auto reply = co_await handle_webhook_only(request);
+  if (request.path.rfind("/webhooks/", 0) == 0) count_webhook_reply(request, reply.status);
+  co_return reply;
+}
+
+asio::awaitable<http_response> service::metrics() {
+  // The database's figures cost the writer a pass over the outbox: at most once per db_metrics_ttl,
+  // and never two queries at once however many scrapers there are.
+  const auto now = std::chrono::steady_clock::now();
+  if ((!db_metrics_ || now - db_metrics_at_ > db_metrics_ttl) && !db_metrics_querying_) {
+    db_metrics_querying_ = true;
+    try {
+      const auto job = [](storage::store& s) { return s.metrics(); };
+      db_metrics_ = co_await query<storage::db_metrics>(job);
+      db_metrics_at_ = std::chrono::steady_clock::now();
+    } catch (const std::exception& e) {
+      log_->warn("metrics query failed error=\"{}\"", e.what());
+    }
+    db_metrics_querying_ = false;
+  }
+
   std::string out;
   auto family = [&](const char* name, const char* type, const char* help) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   };
+  auto sample = [&](const char* name, std::initializer_list<std::pair<const char*, std::string_view>> labels,
+                    const std::string& value) {
+    out += name;
+    if (labels.size() > 0) {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        out += (first ? "" : ",") + std::string(k) + "=\"" + label_value(v) + "\"";
+        first = false;
+      }
+      out += '}';
+    }
+    out += " " + value + "\n";
+  };
+
   family("kentongan_channel_up", "gauge", "1 when the channel's link is up");
   for (const auto& slot : channels_)
-    out += "kentongan_channel_up{channel=\"" + slot->link->name() + "\",kind=\"" + slot->link->kind() + "\"} " +
-           (slot->link->is_up() ? "1" : "0") + "\n";
+    sample("kentongan_channel_up", {{"channel", slot->link->name()}, {"kind", slot->link->kind()}},
+           slot->link->is_up() ? "1" : "0");
+  family("kentongan_channel_downs_total", "counter", "Times the channel's link went down since the daemon started");
+  for (const auto& [name, st] : link_stats_) sample("kentongan_channel_downs_total", {{"channel", name}}, std::to_string(st.downs));
+  family("kentongan_channel_reconnects_total", "counter", "Times the channel's link came back up after its first connection");
+  for (const auto& [name, st] : link_stats_)
+    sample("kentongan_channel_reconnects_total", {{"channel", name}}, std::to_string(st.ups > 0 ? st.ups - 1 : 0));
   family("kentongan_messages_submitted_total", "counter", "Messages the network accepted, by channel");
   for (const auto& slot : channels_)
-    out += "kentongan_messages_submitted_total{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->submitted) + "\n";
+    sample("kentongan_messages_submitted_total", {{"channel", slot->link->name()}}, std::to_string(slot->submitted));
   family("kentongan_messages_refused_total", "counter", "Messages a channel refused for good, by channel");
   for (const auto& slot : channels_)
-    out += "kentongan_messages_refused_total{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->failed) + "\n";
+    sample("kentongan_messages_refused_total", {{"channel", slot->link->name()}}, std::to_string(slot->failed));
   family("kentongan_messages_in_flight", "gauge", "Messages handed to a channel without an answer yet");
   for (const auto& slot : channels_)
-    out += "kentongan_messages_in_flight{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->in_flight) + "\n";
+    sample("kentongan_messages_in_flight", {{"channel", slot->link->name()}}, std::to_string(slot->in_flight));
   family("kentongan_messages_waiting", "gauge", "Messages claimed from the outbox waiting for the channel's rate or window");
   for (const auto& slot : channels_)
-    out += "kentongan_messages_waiting{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->backlog.size()) + "\n";
+    sample("kentongan_messages_waiting", {{"channel", slot->link->name()}}, std::to_string(slot->backlog.size()));
   family("kentongan_channel_rate_factor", "gauge", "Share of the configured rate in use (below 1 while throttled)");
   for (const auto& slot : channels_)
-    out += "kentongan_channel_rate_factor{channel=\"" + slot->link->name() + "\"} " + std::to_string(slot->throttle_factor) + "\n";
-  family("kentongan_inbound_total", "counter", "Inbound messages received from every channel");
-  out += "kentongan_inbound_total " + std::to_string(inbound_count_) + "\n";
+    sample("kentongan_channel_rate_factor", {{"channel", slot->link->name()}}, number(slot->throttle_factor));
+
+  family("kentongan_submit_latency_seconds", "histogram", "Time from handing a message to a channel to the network's answer");
+  for (const auto& [name, h] : submit_latency_) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < submit_latency_bounds.size(); ++i) {
+      cumulative += h.buckets[i];
+      sample("kentongan_submit_latency_seconds_bucket", {{"channel", name}, {"le", number(submit_latency_bounds[i])}},
+             std::to_string(cumulative));
+    }
+    sample("kentongan_submit_latency_seconds_bucket", {{"channel", name}, {"le", "+Inf"}}, std::to_string(h.count));
+    sample("kentongan_submit_latency_seconds_sum", {{"channel", name}}, number(h.sum));
+    sample("kentongan_submit_latency_seconds_count", {{"channel", name}}, std::to_string(h.count));
+  }
+
+  std::vector<const modem::modem_channel*> modems;
+  for (const auto& slot : channels_)
+    if (const auto* modem = as_modem(slot->link.get())) modems.push_back(modem);
+  out += modem_metrics(modems);
+  family("kentongan_inbound_total", "counter", "Inbound messages received from every channel since the daemon started");
+  sample("kentongan_inbound_total", {}, std::to_string(inbound_count_));
+  family("kentongan_webhook_rejects_total", "counter", "Webhook requests refused, by reason");
+  for (const auto& [reason, n] : webhook_rejects_) sample("kentongan_webhook_rejects_total", {{"reason", reason}}, std::to_string(n));
   family("kentongan_in_doubt_recovered", "gauge", "Rows found in sending at start-up (may reach a phone twice)");
-  out += "kentongan_in_doubt_recovered " + std::to_string(in_doubt_recovered_) + "\n";
-  return http_response{200, "text/plain; version=0.0.4", out, {}};
+  sample("kentongan_in_doubt_recovered", {}, std::to_string(in_doubt_recovered_));
+
+  if (db_metrics_) {
+    const auto& m = *db_metrics_;
+    family("kentongan_messages", "gauge", "Outbox rows by channel (empty before a channel took them) and state");
+    for (const auto& [key, n] : m.messages)
+      sample("kentongan_messages", {{"channel", key.first}, {"state", key.second}}, std::to_string(n));
+    family("kentongan_queue_depth", "gauge", "Outbox rows queued (due now or waiting for a retry)");
+    sample("kentongan_queue_depth", {}, std::to_string(m.queued));
+    family("kentongan_queue_oldest_age_seconds", "gauge", "Age of the oldest queued outbox row (0 when none)");
+    const double age = m.oldest_queued ? std::max(0.0, std::chrono::duration<double>(core::now() - *m.oldest_queued).count()) : 0.0;
+    sample("kentongan_queue_oldest_age_seconds", {}, number(std::floor(age * 1000) / 1000));
+    family("kentongan_inbound_messages", "gauge", "Inbox messages by channel and the keyword the intake recognised");
+    for (const auto& [key, n] : m.inbound)
+      sample("kentongan_inbound_messages", {{"channel", key.first}, {"keyword", key.second.empty() ? "unrouted" : key.second}},
+             std::to_string(n));
+    family("kentongan_aspirations", "gauge", "Aspirations by status (baru, diproses, selesai, ditolak)");
+    for (const auto& [status, n] : m.aspirations) sample("kentongan_aspirations", {{"status", status}}, std::to_string(n));
+    family("kentongan_db_metrics_age_seconds", "gauge", "How old the database figures above are (they are cached)");
+    sample("kentongan_db_metrics_age_seconds", {},
+           number(std::floor(std::chrono::duration<double>(std::chrono::steady_clock::now() - db_metrics_at_).count() * 1000) / 1000));
+  }
+  co_return http_response{200, "text/plain; version=0.0.4; charset=utf-8", out, {}};
 }
 
 asio::awaitable<http_response> service::handle_http(const http_request& request_in) {
@@ -337,9 +541,10 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   const auto parts = split_path(request.path);
   if (request.path == "/healthz") co_return co_await api.health(false);
   if (request.path == "/readyz") co_return co_await api.health(true);
-  if (request.path == "/metrics") co_return metrics();
+  if (request.path == "/metrics") co_return co_await metrics();
   if (request.path.rfind("/webhooks/", 0) == 0) {
     auto webhook_reply = co_await handle_webhook(request);
+    if (webhook_reply) count_webhook_reply(request, webhook_reply->status);
     if (webhook_reply) co_return std::move(*webhook_reply);
     co_return error_reply(404, "no such webhook: " + request.path);
   }
@@ -376,6 +581,7 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
       co_return co_await api.sim_inbound(body);
     if (parts.size() == 3 && parts[1] == "subscribers" && parts[2] == "forget" && m == "POST")
       co_return co_await api.forget(body);
+    if (parts.size() == 2 && parts[1] == "backup" && m == "POST") co_return co_await api.backup(body);
     if (parts.size() == 2 && parts[1] == "reload" && m == "POST") {
       reload();
       co_return json_reply(200, json{{"reloaded", true}});

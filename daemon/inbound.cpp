@@ -4,6 +4,7 @@
 #include "daemon/inbound.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "daemon/logging.hpp"
 #include "daemon/polls.hpp"
@@ -279,6 +280,11 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
   }
   const auto cmd = intake::parse(message.text, st.settings,
                                  conv.officer ? intake::sender_role::officer : intake::sender_role::resident);
+  // Named in the order of intake::command's alternatives; /metrics counts the inbox by it.
+  static constexpr std::array<std::string_view, std::variant_size_v<intake::command>> outcomes{
+      "subscribe", "unsubscribe", "aspiration", "check", "info", "hoax", "relay", "help",
+      "officer_reply", "officer_close", "officer_approve", "incomplete", "unmatched"};
+  effects.outcome = std::string(outcomes[cmd.index()]);
   std::visit(conv, cmd);
 }
 

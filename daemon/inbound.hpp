@@ -27,6 +27,7 @@ struct intake_state {
 struct inbound_effects {
   std::vector<std::string> opted_out;  ///< phones whose claimed broadcast rows must not go out
   bool new_broadcast = false;          ///< a relay post: wake the scheduler
+  std::string outcome;                 ///< the command recognised, stored as the inbox row's outcome (metrics)
 };
 
 /// Builds the intake settings from the config; throws std::runtime_error listing every override

@@ -1,7 +1,9 @@
 #include "daemon/service.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -58,6 +60,64 @@ std::string load_or_create_token(const std::filesystem::path& file) {
   return token;
 }
 
+/// Every *_file a channel type has, found by member name so that a new channel type's secrets count too.
+std::vector<std::string> secret_files(const config::channel_settings& cs) {
+  std::vector<std::string> files;
+  std::visit(
+      [&files](const auto& x) {
+        if constexpr (requires { x.password_file; }) files.push_back(x.password_file);
+        if constexpr (requires { x.token_file; }) files.push_back(x.token_file);
+        if constexpr (requires { x.app_secret_file; }) files.push_back(x.app_secret_file);
+        if constexpr (requires { x.verify_token_file; }) files.push_back(x.verify_token_file);
+        if constexpr (requires { x.pin_file; }) files.push_back(x.pin_file);
+        if constexpr (requires { x.secret_file; }) files.push_back(x.secret_file);
+        if constexpr (requires { x.auth_file; }) files.push_back(x.auth_file);
+        if constexpr (requires { x.callback_secret_file; }) files.push_back(x.callback_secret_file);
+        if constexpr (requires { x.secret_files; })
+          for (const auto& [key, file] : x.secret_files) files.push_back(file);
+      },
+      cs.settings);
+  return files;
+}
+
+/// SHA-256 over the channel's secret files (paths and contents): compared, never logged nor kept in clear.
+std::string secrets_digest(const config::channel_settings& cs) {
+  std::string material;
+  for (const auto& f : secret_files(cs)) {
+    if (f.empty()) continue;
+    material += f;
+    material.push_back('\0');
+    try {
+      material += config::read_secret(f);
+    } catch (const std::exception&) {
+      material += "(unreadable)";
+    }
+    material.push_back('\0');
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+  OPENSSL_cleanse(material.data(), material.size());
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+/// Whether two configs of one channel build the same link. Rates, windows, caps and attempts are
+/// applied in place; everything else the channel was built from (type, address, account, encoding,
+/// price) needs a new link. A channel type without == is rebuilt on every reload, to be safe.
+bool same_link(const config::channel_settings& a, const config::channel_settings& b) {
+  if (a.type != b.type || a.settings.index() != b.settings.index() || a.transliterate != b.transliterate ||
+      a.price_per_part != b.price_per_part)
+    return false;
+  return std::visit(
+      [&b](const auto& x) {
+        using type = std::decay_t<decltype(x)>;
+        if constexpr (std::equality_comparable<type>)
+          return x == std::get<type>(b.settings);
+        else
+          return false;
+      },
+      a.settings);
+}
+
 }  // namespace
 
 std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::path>& flag,
@@ -108,6 +168,7 @@ service::service(const serve_options& options, config::village_config config)
 
 service::~service() {
   channels_.clear();
+  retired_channels_.clear();
   if (writer_) writer_->stop();
 }
 
@@ -125,6 +186,7 @@ void service::build_channels() {
     }
     if (built.whatsapp) whatsapp_.push_back(std::move(*built.whatsapp));
     slot->link = std::move(built.link);
+    secrets_digests_[cs.name] = secrets_digest(cs);
     channels_.push_back(std::move(slot));
   }
   if (channels_.empty()) log_->warn("no channel configured: messages stay queued until one is added");
@@ -240,6 +302,7 @@ void service::pump(channel_slot& slot) {
     out.text = render(row);
     out.want_report = true;
     row.channel = slot.link->name();
+    note_submitted(row.id);
     in_flight_[row.id] = std::move(row);
     ++slot.in_flight;
     slot.link->submit(std::move(out));
@@ -355,6 +418,7 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
   }
   storage::outbox_row row = std::move(it->second);
   in_flight_.erase(it);
+  note_submit_result(channel_name, result.id);
   const auto id = row.id;
   switch (result.outcome) {
     case channel::submit_outcome::accepted: {
@@ -438,6 +502,7 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
         *stored = true;
         if (!id) return;  // a redelivery: stored once already, nothing happens twice
         self->handle_inbound_locked(s, channel_name, message, *id, *effects);
+        if (!effects->outcome.empty()) s.mark_inbound_handled(*id, effects->outcome);
       },
       [self, ack, stored, effects](std::exception_ptr e) {
         if (ack) ack(!e && *stored);
@@ -447,6 +512,8 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
 }
 
 void service::on_link_state(const std::string& channel_name, bool up, const std::string& reason) {
+  auto& stats = link_stats_[channel_name];
+  ++(up ? stats.ups : stats.downs);
   if (up)
     log_->info("channel up name={} detail=\"{}\"", channel_name, reason);
   else
@@ -479,12 +546,8 @@ void service::reload() {
     self->log_->info("config reloaded subscribers_added={} changed={} removed={} groups_added={} groups_removed={}",
                      r.added, r.changed, r.removed, r.groups_added, r.groups_removed);
   });
-  // Channel settings that can change in place: rates and windows.
-  for (const auto& cs : cfg.channels)
-    if (auto* slot = find_slot(cs.name)) {
-      slot->settings = cs;
-      slot->bucket.set_rate(cs.tps * slot->throttle_factor, std::max(1.0, cs.tps / 10.0));
-    }
+  reload_channels(cfg);
+  config_.channels = cfg.channels;
   config_.groups = cfg.groups;
   config_.subscribers = cfg.subscribers;
   config_.officers = cfg.officers;
@@ -500,6 +563,129 @@ void service::reload() {
   } catch (const std::exception& e) {
     log_->error("reload kept the previous keywords and replies: {}", e.what());
   }
+}
+
+std::unique_ptr<channel_slot> service::make_slot(const config::channel_settings& cs) {
+  factory_options fo;
+  fo.sim_record_file = options_.sim_record_file;
+  fo.log = log_;
+  auto slot = std::make_unique<channel_slot>(channel_slot{
+      nullptr, cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()), 0, {}, 1.0, 0, 0});
+  auto built = make_channel(io_, cs, *this, fo);
+  if (!built.link) {
+    log_->warn("channel not started name={} type={} reason=\"{}\"", cs.name, cs.type, built.not_started);
+    return nullptr;
+  }
+  if (built.whatsapp) whatsapp_.push_back(std::move(*built.whatsapp));
+  slot->link = std::move(built.link);
+  secrets_digests_[cs.name] = secrets_digest(cs);
+  return slot;
+}
+
+void service::retire_channel(std::unique_ptr<channel_slot> slot, const std::string& why) {
+  const auto name = slot->link->name();
+  // Claimed but not handed to the network: back to the queue now, for the other (or the new) link.
+  std::size_t requeued = 0;
+  while (!slot->backlog.empty()) {
+    const auto id = slot->backlog.front().id;
+    slot->backlog.pop_front();
+    ++requeued;
+    change([id](storage::store& s) { s.requeue(id, core::now(), "channel stopped by a reload"); });
+  }
+  // Handed to this link without an answer yet: its answer may still come (the link stops politely);
+  // what has none after the grace period is requeued as in a shutdown.
+  auto pending = std::make_shared<std::vector<std::int64_t>>();
+  for (const auto& [id, row] : in_flight_)
+    if (row.channel == name) pending->push_back(id);
+  // Its webhook endpoint goes with it (a rebuilt WhatsApp channel has registered its own already).
+  if (auto* wa = dynamic_cast<whatsapp::whatsapp_channel*>(slot->link.get()))
+    std::erase_if(whatsapp_, [wa](const whatsapp_endpoint& ep) { return ep.link == wa; });
+  log_->info("channel stopping name={} reason=\"{}\" requeued={} awaiting_answer={}", name, why, requeued, pending->size());
+  slot->link->stop();
+  retired_channels_.push_back(std::move(slot));
+  if (pending->empty()) return;
+  auto timer = std::make_shared<asio::steady_timer>(io_, shutdown_grace);
+  auto* self = this;
+  timer->async_wait([self, timer, pending, name](const boost::system::error_code& ec) {
+    if (ec || self->stopping_) return;
+    for (const auto id : *pending) {
+      const auto it = self->in_flight_.find(id);
+      if (it == self->in_flight_.end() || it->second.channel != name) continue;
+      const auto row = it->second;
+      self->in_flight_.erase(it);
+      self->submit_started_.erase(id);
+      self->retry_or_fail(row, "channel stopped by a reload before the network answered");
+    }
+    self->wake_dispatcher();
+  });
+}
+
+void service::reload_channels(const config::village_config& cfg) {
+  auto find_new = [&cfg](const std::string& name) -> const config::channel_settings* {
+    for (const auto& cs : cfg.channels)
+      if (cs.name == name) return &cs;
+    return nullptr;
+  };
+  std::size_t added = 0, removed = 0, rebuilt = 0;
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    auto& slot = **it;
+    const auto name = slot.link->name();
+    const auto* next = find_new(name);
+    std::string why;
+    if (!next)
+      why = "removed from the config";
+    else if (!same_link(slot.settings, *next))
+      why = "settings changed";
+    else if (slot.link->kind() != "whatsapp" && secrets_digest(*next) != secrets_digests_[name])
+      why = "secret file changed";
+    if (why.empty()) {
+      // Same link: rates, windows and caps change in place.
+      slot.settings = *next;
+      slot.bucket.set_rate(next->tps * slot.throttle_factor, std::max(1.0, next->tps / 10.0));
+      ++it;
+      continue;
+    }
+    std::unique_ptr<channel_slot> replacement;
+    if (next) {
+      // Built before the old link stops: a new config that cannot be built keeps the old link running.
+      try {
+        replacement = make_slot(*next);
+      } catch (const std::exception& e) {
+        log_->error("channel kept on its previous settings name={} error=\"{}\"", name, e.what());
+        ++it;
+        continue;
+      }
+    }
+    retire_channel(std::move(*it), why);
+    if (replacement) {
+      *it = std::move(replacement);
+      asio::co_spawn(io_, run_channel(it->get()), asio::detached);
+      log_->info("channel rebuilt name={} reason=\"{}\"", name, why);
+      ++rebuilt;
+      ++it;
+    } else {
+      it = channels_.erase(it);
+      ++removed;
+    }
+  }
+  for (const auto& cs : cfg.channels) {
+    if (find_slot(cs.name)) continue;
+    std::unique_ptr<channel_slot> slot;
+    try {
+      slot = make_slot(cs);
+    } catch (const std::exception& e) {
+      log_->error("channel not added name={} error=\"{}\"", cs.name, e.what());
+      continue;
+    }
+    if (!slot) continue;
+    channels_.push_back(std::move(slot));
+    asio::co_spawn(io_, run_channel(channels_.back().get()), asio::detached);
+    log_->info("channel added name={} type={}", cs.name, cs.type);
+    ++added;
+  }
+  if (added + removed + rebuilt > 0)
+    log_->info("channels reloaded added={} removed={} rebuilt={} running={}", added, removed, rebuilt, channels_.size());
+  wake_dispatcher();
 }
 
 void service::begin_shutdown() {
@@ -600,7 +786,7 @@ void service::start() {
   const auto [host, port] = split_host_port(options_.listen.value_or(config_.http.listen));
   http_->listen(host, port);
   if (!config_.http.webhook_listen.empty()) {
-    webhook_http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_webhook_only, this));
+    webhook_http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_webhook_counted, this));
     const auto [wh_host, wh_port] = split_host_port(config_.http.webhook_listen);
     webhook_http_->listen(wh_host, wh_port);
     log_->info("webhooks listening listen={}:{}", wh_host, webhook_http_->port());

@@ -92,8 +92,16 @@ class service final : public channel::events {
   asio::awaitable<void> shutdown_sequence();
   /// WATCHDOG=1 from the event loop itself (a hung loop stops it) and a STATUS= line for systemctl.
   asio::awaitable<void> watchdog_loop();
-  /// GET /metrics, from what the I/O thread holds in memory (no database query).
-  http_response metrics() const;
+  /// GET /metrics (admin_api.cpp): the I/O thread's counters plus the database's figures, queried on the
+  /// writer thread at most once per `db_metrics_ttl` (scrapes in between get the cached figures).
+  asio::awaitable<http_response> metrics();
+  /// The separate webhook listener's handler, counting refusals for /metrics (admin_api.cpp).
+  asio::awaitable<http_response> handle_webhook_counted(const http_request& request);
+  /// A webhook answer: a refusal is counted by reason for /metrics.
+  void count_webhook_reply(const http_request& request, unsigned status);
+  /// The submit latency histogram: a row handed to a channel, and its submit_result.
+  void note_submitted(std::int64_t id);
+  void note_submit_result(const std::string& channel, std::int64_t id);
   asio::awaitable<http_response> handle_http(const http_request& request);
   /// Provider webhooks (webhooks.cpp); nullopt when the path is not a webhook.
   asio::awaitable<std::optional<http_response>> handle_webhook(const http_request& request);
@@ -111,6 +119,15 @@ class service final : public channel::events {
   std::vector<channel_choice_input> channel_view() const;
   bool normal_allowed_now() const;
   void reload();
+  /// Reload, channels (service.cpp): starts channels new in `cfg`, stops removed ones, rebuilds those
+  /// whose settings or secret files changed, updates rates in place for the rest.
+  void reload_channels(const config::village_config& cfg);
+  /// A slot for `cs` with its channel built (not started); nullptr when this build cannot run the type.
+  /// Throws std::runtime_error for an unreadable secret file.
+  std::unique_ptr<channel_slot> make_slot(const config::channel_settings& cs);
+  /// Stops a channel politely: its claimed rows go back to the queue, rows it holds without an answer
+  /// are requeued after the grace period; the slot is kept (its run() may still be finishing).
+  void retire_channel(std::unique_ptr<channel_slot> slot, const std::string& why);
   /// Rebuilds the intake settings from config_ and swaps them in on the writer thread.
   void reload_intake();
   /// Writer thread only: what an inbound message does (keywords, aspirations, replies), in the
@@ -131,6 +148,10 @@ class service final : public channel::events {
   asio::io_context io_;
   std::unique_ptr<storage::writer> writer_;
   std::vector<std::unique_ptr<channel_slot>> channels_;
+  std::vector<std::unique_ptr<channel_slot>> retired_channels_;  ///< stopped by a reload, kept until exit
+  /// By channel name: digest of the secret files' contents when the channel was built; a reload rebuilds
+  /// the channel when it changes (WhatsApp tokens excepted: reload_whatsapp_secrets swaps them in place).
+  std::map<std::string, std::string> secrets_digests_;
   std::unordered_map<std::int64_t, storage::outbox_row> in_flight_;  ///< by outbox id, until submit_result
   std::unordered_map<std::int64_t, std::vector<std::string>> excluded_;  ///< channels that refused a row for good
   std::unique_ptr<http_server> http_;
@@ -143,6 +164,7 @@ class service final : public channel::events {
   bool scheduler_woken_ = false;
   bool stopping_ = false;
   bool claiming_ = false;
+  bool backup_running_ = false;  ///< one `kentongan backup` at a time
   std::chrono::minutes utc_offset_{7 * 60};
   int quiet_start_ = 0, quiet_end_ = 0;
   std::mt19937_64 random_;
@@ -150,6 +172,22 @@ class service final : public channel::events {
   std::shared_ptr<spdlog::logger> dispatch_log_;
   std::int64_t in_doubt_recovered_ = 0;
   std::uint64_t inbound_count_ = 0;
+  // ---- /metrics (issue 8) ----
+  struct latency_histogram {
+    std::vector<std::uint64_t> buckets;  ///< per bound of submit_latency_bounds, not cumulative
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  struct link_stats {
+    std::uint64_t ups = 0, downs = 0;  ///< reconnects = ups after the first
+  };
+  std::map<std::string, latency_histogram> submit_latency_;  ///< by channel: submit → submit_result
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> submit_started_;  ///< by outbox id
+  std::map<std::string, link_stats> link_stats_;       ///< by channel name; survives a channel's rebuild
+  std::map<std::string, std::uint64_t> webhook_rejects_;  ///< by reason
+  std::optional<storage::db_metrics> db_metrics_;
+  std::chrono::steady_clock::time_point db_metrics_at_{};
+  bool db_metrics_querying_ = false;
   int exit_code_ = 0;
   /// Touched only inside writer jobs (the storage thread): intake settings and flood control.
   std::unique_ptr<struct intake_state> intake_;
