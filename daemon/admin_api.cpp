@@ -10,6 +10,7 @@
 #include "config/phone.hpp"
 #include "daemon/service_impl.hpp"
 #include "protocol/gsm/gsm.hpp"
+#include "protocol/modem/modem_channel.hpp"
 #include "protocol/sim/sim_channel.hpp"
 #include "storage/backup.hpp"
 
@@ -336,6 +337,19 @@ struct admin_api {
     co_return json_reply(200, reply);
   }
 
+  /// POST /api/modems/NAME/balance: the SIM's USSD balance, asked now (kentongan modem balance NAME).
+  asio::awaitable<http_response> modem_balance(const std::string& name) {
+    auto* slot = svc.find_slot(name);
+    const auto* modem = slot ? as_modem(slot->link.get()) : nullptr;
+    if (!modem) co_return error_reply(404, "no modem channel named '" + name + "'");
+    const auto answer = co_await svc.ask_modem_balance(name);
+    if (!answer.ok) co_return error_reply(503, "no balance from " + name + ": " + answer.text);
+    auto reply = modem_health_json(*modem);
+    reply["channel"] = name;
+    reply["balance"] = answer.text;
+    co_return json_reply(200, reply);
+  }
+
   asio::awaitable<http_response> health(bool ready) {
     json channels = json::array();
     bool any_up = false;
@@ -345,6 +359,7 @@ struct admin_api {
                               {"up", slot->link->is_up()},
                               {"in_flight", slot->in_flight},
                               {"backlog", slot->backlog.size()}});
+      if (const auto* modem = as_modem(slot->link.get())) channels.back()["modem"] = modem_health_json(*modem);
       any_up = any_up || slot->link->is_up();
     }
     if (!ready) co_return json_reply(200, json{{"status", "ok"}});
@@ -505,6 +520,10 @@ asio::awaitable<http_response> service::metrics() {
   for (const auto& slot : channels_)
     if (const auto* modem = as_modem(slot->link.get())) modems.push_back(modem);
   out += modem_metrics(modems);
+  std::vector<const modem::modem_channel*> modems;
+  for (const auto& slot : channels_)
+    if (const auto* modem = as_modem(slot->link.get())) modems.push_back(modem);
+  out += modem_metrics(modems);
   family("kentongan_inbound_total", "counter", "Inbound messages received from every channel since the daemon started");
   sample("kentongan_inbound_total", {}, std::to_string(inbound_count_));
   family("kentongan_webhook_rejects_total", "counter", "Webhook requests refused, by reason");
@@ -581,6 +600,8 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
       co_return co_await api.sim_inbound(body);
     if (parts.size() == 3 && parts[1] == "subscribers" && parts[2] == "forget" && m == "POST")
       co_return co_await api.forget(body);
+    if (parts.size() == 4 && parts[1] == "modems" && parts[3] == "balance" && m == "POST")
+      co_return co_await api.modem_balance(parts[2]);
     if (parts.size() == 2 && parts[1] == "backup" && m == "POST") co_return co_await api.backup(body);
     if (parts.size() == 2 && parts[1] == "reload" && m == "POST") {
       reload();

@@ -1,7 +1,10 @@
 #include "daemon/channel_factory.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 
+#include "protocol/http/http_channel.hpp"
+#include "protocol/modem/modem_channel.hpp"
 #include "protocol/sim/sim_channel.hpp"
 #include "protocol/smpp/esme_channel.hpp"
 #include "protocol/whatsapp/whatsapp_channel.hpp"
@@ -87,7 +90,93 @@ built_channel make_whatsapp(boost::asio::io_context& io, const config::channel_s
   return out;
 }
 
+std::unique_ptr<channel::channel> make_modem(boost::asio::io_context& io, const config::channel_settings& cs,
+                                             const config::modem_channel& m, channel::events& events) {
+  modem::modem_settings ms;
+  ms.name = cs.name;
+  ms.device = m.device;
+  ms.baud = m.baud;
+  // The PIN is read here and handed to the channel; it is never logged.
+  if (!m.pin_file.empty()) ms.pin = config::read_secret(m.pin_file);
+  ms.smsc = m.smsc;
+  ms.tps = cs.tps;
+  ms.window = static_cast<unsigned>(std::max<std::size_t>(1, cs.window));
+  ms.status_reports = m.status_reports;
+  ms.ussd_balance_code = m.ussd_balance;
+  // The daemon schedules balance checks itself (service::modem_balance_loop) so that each is logged.
+  ms.balance_interval = std::chrono::seconds{0};
+  ms.balance_warning = m.balance_warn_below;
+  ms.price_per_part = cs.price_per_part;
+  ms.hourly_cap = cs.hourly_cap;
+  ms.daily_cap = cs.daily_cap;
+  return std::make_unique<modem::modem_channel>(io, ms, events);
+}
+
+std::unique_ptr<channel::channel> make_http(boost::asio::io_context& io, const config::channel_settings& cs,
+                                            const config::http_channel& h, channel::events& events) {
+  http::http_settings hs = h.settings;
+  hs.name = cs.name;
+  hs.tps = cs.tps;
+  hs.window = std::max<std::size_t>(1, cs.window);
+  hs.hourly_cap = cs.hourly_cap;
+  hs.daily_cap = cs.daily_cap;
+  hs.price_per_part = cs.price_per_part;
+  // Secrets are read here, at start-up, and handed to the channel; they are never logged.
+  if (!h.auth_file.empty()) hs.auth_value = config::read_secret(h.auth_file);
+  for (const auto& [name, file] : h.secret_files) hs.secrets[name] = config::read_secret(file);
+  if (!h.callback_secret_file.empty()) hs.callback.secret = config::read_secret(h.callback_secret_file);
+  return std::make_unique<http::http_channel>(io, std::move(hs), events);
+}
+
 }  // namespace
+
+http::http_channel* as_http(channel::channel* link) { return dynamic_cast<http::http_channel*>(link); }
+
+modem::modem_channel* as_modem(channel::channel* link) { return dynamic_cast<modem::modem_channel*>(link); }
+
+nlohmann::json modem_health_json(const modem::modem_channel& m) {
+  const auto h = m.health();
+  nlohmann::json j{{"state", h.state}, {"operator", h.operator_name}, {"smsc", h.smsc}};
+  if (h.signal) {
+    j["signal_rssi"] = h.signal->rssi;
+    if (const auto dbm = modem::rssi_dbm(h.signal->rssi)) j["signal_dbm"] = *dbm;
+  }
+  if (!h.balance.empty()) {
+    j["balance"] = h.balance;
+    if (h.balance_amount) j["balance_amount"] = *h.balance_amount;
+    j["balance_low"] = h.balance_low;
+    if (h.balance_at) j["balance_at_ms"] = core::to_millis(*h.balance_at);
+  }
+  return j;
+}
+
+std::string modem_metrics(const std::vector<const modem::modem_channel*>& modems) {
+  if (modems.empty()) return {};
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  std::vector<modem::modem_health> health;
+  for (const auto* m : modems) health.push_back(m->health());
+  family("kentongan_modem_signal_rssi", "gauge", "AT+CSQ signal quality 0-31 (99 unknown)");
+  for (std::size_t i = 0; i < modems.size(); ++i)
+    if (health[i].signal)
+      out += "kentongan_modem_signal_rssi{channel=\"" + modems[i]->name() + "\"} " + std::to_string(health[i].signal->rssi) + "\n";
+  family("kentongan_modem_balance", "gauge", "Prepaid balance from the last USSD answer");
+  for (std::size_t i = 0; i < modems.size(); ++i)
+    if (health[i].balance_amount)
+      out += fmt::format("kentongan_modem_balance{{channel=\"{}\"}} {}\n", modems[i]->name(), *health[i].balance_amount);
+  family("kentongan_modem_balance_low", "gauge", "1 when the balance is below balance_warn_below");
+  for (std::size_t i = 0; i < modems.size(); ++i)
+    out += "kentongan_modem_balance_low{channel=\"" + modems[i]->name() + "\"} " + (health[i].balance_low ? "1" : "0") + "\n";
+  family("kentongan_modem_resets_total", "counter", "Modem resets (AT+CFUN=1,1) after a hang");
+  for (std::size_t i = 0; i < modems.size(); ++i)
+    out += "kentongan_modem_resets_total{channel=\"" + modems[i]->name() + "\"} " + std::to_string(health[i].counters.resets) + "\n";
+  family("kentongan_modem_reopens_total", "counter", "Times the modem's serial port was opened");
+  for (std::size_t i = 0; i < modems.size(); ++i)
+    out += "kentongan_modem_reopens_total{channel=\"" + modems[i]->name() + "\"} " + std::to_string(health[i].counters.opens) + "\n";
+  return out;
+}
 
 built_channel make_channel(boost::asio::io_context& io, const config::channel_settings& cs, channel::events& events,
                            const factory_options& options) {
@@ -102,6 +191,16 @@ built_channel make_channel(boost::asio::io_context& io, const config::channel_se
     return out;
   }
   if (const auto* w = std::get_if<config::whatsapp_channel>(&cs.settings)) return make_whatsapp(io, cs, *w, events, options);
+  if (const auto* h = std::get_if<config::http_channel>(&cs.settings)) {
+    built_channel out;
+    out.link = make_http(io, cs, *h, events);
+    return out;
+  }
+  if (const auto* m = std::get_if<config::modem_channel>(&cs.settings)) {
+    built_channel out;
+    out.link = make_modem(io, cs, *m, events);
+    return out;
+  }
   built_channel out;
   out.not_started = "this build does not support the channel type yet";
   return out;

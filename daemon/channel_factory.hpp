@@ -5,13 +5,22 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "protocol/asio/asio.hpp"
 #include "protocol/channel/channel.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace kentongan::whatsapp {
 class whatsapp_channel;
+}
+namespace kentongan::modem {
+class modem_channel;
+}
+namespace kentongan::http {
+class http_channel;
 }
 
 namespace kentongan::daemon {
@@ -41,5 +50,17 @@ struct built_channel {
 /// Throws std::runtime_error when a secret file cannot be read (the caller reports it).
 built_channel make_channel(boost::asio::io_context& io, const config::channel_settings& cs, channel::events& events,
                            const factory_options& options);
+
+/// The channel as an HTTP aggregator (its callbacks), or nullptr when it is another kind.
+http::http_channel* as_http(channel::channel* link);
+
+/// The channel as a GSM modem, or nullptr when it is another kind.
+modem::modem_channel* as_modem(channel::channel* link);
+
+/// A modem's health for /readyz and `status`: state, signal, operator, balance (and balance_low).
+nlohmann::json modem_health_json(const modem::modem_channel& m);
+
+/// The modem gauges for /metrics (Prometheus text, one family per line group), "" without modems.
+std::string modem_metrics(const std::vector<const modem::modem_channel*>& modems);
 
 }  // namespace kentongan::daemon

@@ -17,6 +17,7 @@
 #include "daemon/inbound.hpp"
 #include "daemon/service_impl.hpp"
 #include "config/phone.hpp"
+#include "protocol/modem/modem_channel.hpp"
 #include "protocol/sim/sim_channel.hpp"
 #include "protocol/smpp/esme_channel.hpp"
 #include "protocol/whatsapp/whatsapp_channel.hpp"
@@ -201,7 +202,10 @@ channel_slot* service::find_slot(const std::string& name) {
 std::vector<channel_choice_input> service::channel_view() const {
   std::vector<channel_choice_input> out;
   out.reserve(channels_.size());
-  for (const auto& s : channels_) out.push_back({s->link->name(), s->link->kind(), s->link->is_up()});
+  for (const auto& s : channels_) {
+    out.push_back({s->link->name(), s->link->kind(), s->link->is_up()});
+    if (const auto* m = std::get_if<config::modem_channel>(&s->settings.settings)) out.back().operators = m->operators;
+  }
   return out;
 }
 
@@ -257,7 +261,8 @@ void service::route(storage::outbox_row row, const std::vector<std::string>& exc
     change([id](storage::store& s) { s.mark_failed(id, "expired before it could be sent"); });
     return;
   }
-  const auto choice = choose_channel(channel_view(), row.channel_pref, excluded);
+  const auto choice =
+      choose_channel_for(channel_view(), row.channel_pref, row.phone, config::mobile_operator(row.phone), excluded);
   if (!choice) {
     const auto id = row.id;
     const auto next = now + std::chrono::seconds{5};
@@ -526,6 +531,67 @@ asio::awaitable<void> service::run_channel(channel_slot* slot) {
     co_await slot->link->run();
   } catch (const std::exception& e) {
     log_->error("channel stopped by an error name={} error=\"{}\"", slot->link->name(), e.what());
+  }
+}
+
+void service::check_modem_balance(const std::string& name, std::function<void(bool ok, std::string text)> then) {
+  auto* slot = find_slot(name);
+  auto* modem = slot ? as_modem(slot->link.get()) : nullptr;
+  if (!modem) {
+    const std::string why = "no modem channel named '" + name + "'";
+    if (then) asio::post(io_, [then, why]() { then(false, why); });
+    return;
+  }
+  auto* self = this;
+  modem->check_balance([self, name, then](bool ok, std::string text) {
+    if (!ok) {
+      self->log_->warn("modem balance check failed channel={} reason=\"{}\"", name, text);
+    } else if (auto* s = self->find_slot(name); s && as_modem(s->link.get())) {
+      const auto health = as_modem(s->link.get())->health();
+      const auto* cfg = std::get_if<config::modem_channel>(&s->settings.settings);
+      self->log_->info("modem balance channel={} balance=\"{}\"", name, text);
+      if (health.balance_low && cfg)
+        self->log_->warn("modem balance low channel={} amount={} warn_below={}: top up the SIM", name,
+                         health.balance_amount.value_or(0), cfg->balance_warn_below);
+    }
+    if (then) then(ok, std::move(text));
+  });
+}
+
+asio::awaitable<balance_answer> service::ask_modem_balance(const std::string& name) {
+  auto* self = this;
+  auto initiation = [self, name](auto handler) {
+    using handler_type = decltype(handler);
+    auto shared_handler = std::make_shared<handler_type>(std::move(handler));
+    self->check_modem_balance(name, [self, shared_handler](bool ok, std::string text) {
+      asio::post(self->io_, [shared_handler, ok, text]() { (*shared_handler)(nullptr, balance_answer{ok, text}); });
+    });
+  };
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, balance_answer)>(
+      std::move(initiation), asio::use_awaitable);
+}
+
+asio::awaitable<void> service::modem_balance_loop() {
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& slot : channels_) {
+      const auto* cfg = std::get_if<config::modem_channel>(&slot->settings.settings);
+      if (!cfg || cfg->ussd_balance.empty() || cfg->balance_check_h <= 0 || !slot->link->is_up()) continue;
+      const auto name = slot->link->name();
+      auto [due, fresh] = balance_due_.try_emplace(name, now);
+      if (due->second > now) continue;
+      // Until the answer comes, the next try is a quarter of an hour away; an answer sets it to the period.
+      due->second = now + std::chrono::minutes{15};
+      auto* self = this;
+      const auto period = std::chrono::hours{cfg->balance_check_h};
+      check_modem_balance(name, [self, name, period](bool ok, std::string) {
+        if (ok) self->balance_due_[name] = std::chrono::steady_clock::now() + period;
+      });
+    }
+    timer.expires_after(std::chrono::seconds{30});
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -798,6 +864,7 @@ void service::start() {
   asio::co_spawn(io_, scheduler_loop(), asio::detached);
   asio::co_spawn(io_, dispatch_loop(), asio::detached);
   asio::co_spawn(io_, watchdog_loop(), asio::detached);
+  asio::co_spawn(io_, modem_balance_loop(), asio::detached);
 
   auto* self = this;
   std::function<void(const boost::system::error_code&, int)> on_signal;

@@ -57,6 +57,12 @@ struct query_initiation;
 std::string read_broadcast_targets(const nlohmann::json& body, const std::vector<core::group>& groups,
                                    storage::broadcast_spec& spec);
 
+/// A modem's answer to a USSD balance request, or why there is none (ok false).
+struct balance_answer {
+  bool ok = false;
+  std::string text;
+};
+
 using chan_inbound = channel::inbound;
 using chan_report = channel::delivery_report;
 
@@ -105,6 +111,8 @@ class service final : public channel::events {
   asio::awaitable<http_response> handle_http(const http_request& request);
   /// Provider webhooks (webhooks.cpp); nullopt when the path is not a webhook.
   asio::awaitable<std::optional<http_response>> handle_webhook(const http_request& request);
+  /// POST/GET /webhooks/http/<channel>: an HTTP aggregator's callbacks (webhooks.cpp).
+  asio::awaitable<http_response> handle_http_callback(const http_request& request);
   /// The separate webhook listener serves webhooks only, never the admin API.
   asio::awaitable<http_response> handle_webhook_only(const http_request& request);
   /// Aspiration, export and poll routes (aspirations_api.cpp); nullopt when the route is not theirs.
@@ -139,6 +147,13 @@ class service final : public channel::events {
   /// Whether a channel's hourly or daily cap still allows a message now.
   bool under_caps(channel_slot& slot);
   std::string render(const storage::outbox_row& row) const;
+  /// Modems (service.cpp): the USSD balance of channel `name`, logged (a warning below
+  /// balance_warn_below); `then` gets the answer on the I/O thread.
+  void check_modem_balance(const std::string& name, std::function<void(bool ok, std::string text)> then);
+  /// The same for a coroutine (the admin API); `name` must outlive the wait.
+  asio::awaitable<balance_answer> ask_modem_balance(const std::string& name);
+  /// Every modem with a ussd_balance: a check once it is up, then every balance_check_h hours.
+  asio::awaitable<void> modem_balance_loop();
 
   serve_options options_;
   config::village_config config_;
@@ -157,6 +172,7 @@ class service final : public channel::events {
   std::unique_ptr<http_server> http_;
   std::unique_ptr<http_server> webhook_http_;
   std::vector<whatsapp_endpoint> whatsapp_;
+  std::map<std::string, std::chrono::steady_clock::time_point> balance_due_;  ///< modem name → next check
   asio::steady_timer dispatch_timer_;
   asio::steady_timer scheduler_timer_;
   asio::signal_set signals_;

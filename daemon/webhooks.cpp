@@ -5,6 +5,7 @@
 #include "daemon/inbound.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service_impl.hpp"
+#include "protocol/http/http_channel.hpp"
 #include "protocol/whatsapp/signature.hpp"
 #include "protocol/whatsapp/webhook.hpp"
 #include "protocol/whatsapp/whatsapp_channel.hpp"
@@ -19,6 +20,7 @@ http_response plain(unsigned status, std::string body, std::string type = "text/
 }  // namespace
 
 asio::awaitable<std::optional<http_response>> service::handle_webhook(const http_request& request) {
+  if (request.path.starts_with("/webhooks/http/")) co_return co_await handle_http_callback(request);
   if (request.path != "/webhooks/whatsapp") co_return std::nullopt;
   auto log = spdlog::get("http") ? spdlog::get("http") : log_;
   if (whatsapp_.empty()) co_return plain(404, "no WhatsApp channel is configured\n");
@@ -98,6 +100,53 @@ asio::awaitable<std::optional<http_response>> service::handle_webhook(const http
   log->info("webhook accepted channel=whatsapp messages={} new={} statuses={}", messages.size(), stored, reports.size());
   wake_dispatcher();
   co_return plain(200, "ok\n");
+}
+
+asio::awaitable<http_response> service::handle_http_callback(const http_request& request) {
+  // /webhooks/http/<channel>: an aggregator's replies and delivery reports (docs/http-channel.md),
+  // checked by the channel's shared secret, stored, and only then answered 200.
+  auto log = spdlog::get("http") ? spdlog::get("http") : log_;
+  const std::string name = request.path.substr(std::string_view("/webhooks/http/").size());
+  auto* slot = find_slot(name);
+  auto* link = slot ? as_http(slot->link.get()) : nullptr;
+  if (!link) co_return plain(404, "no http channel named '" + name + "'\n");
+  http::callback_request cb;
+  cb.method = request.method;
+  cb.content_type = request.header("content-type");
+  cb.query = request.query;
+  cb.headers = request.headers;
+  cb.body = request.body;
+  auto outcome = link->handle_callback(cb);
+  if (!outcome.ok()) {
+    log->warn("webhook rejected channel={} reason=\"{}\"", name, outcome.reason);
+    co_return plain(outcome.http_status, outcome.reason + "\n");
+  }
+  for (const auto& skipped : outcome.skipped) log->info("webhook item skipped channel={} why=\"{}\"", name, skipped);
+  auto* self = this;
+  auto effects = std::make_shared<inbound_effects>();
+  const auto messages = outcome.messages;
+  const auto reports = outcome.reports;
+  const auto store_all = [self, name, messages, reports, effects](storage::store& s) {
+    int stored = 0;
+    for (const auto& m : messages) {
+      const auto id = s.store_inbound(name, m.provider_id, m.from, m.text, m.received_at);
+      if (!id) continue;  // a repeated callback changes nothing twice
+      ++stored;
+      self->handle_inbound_locked(s, name, m, *id, *effects);
+    }
+    for (const auto& r : reports) {
+      const auto state = r.status == channel::report_status::delivered ? core::message_state::delivered
+                         : r.status == channel::report_status::expired ? core::message_state::expired
+                                                                       : core::message_state::failed;
+      if (!s.mark_reported(name, r.provider_id, state, r.reason)) s.log_event("unknown_receipt", name, r.provider_id);
+    }
+    return stored;
+  };
+  const int stored = co_await query<int>(store_all);
+  apply_inbound_effects(*effects);
+  log->info("webhook accepted channel={} messages={} new={} reports={}", name, messages.size(), stored, reports.size());
+  wake_dispatcher();
+  co_return plain(200, outcome.reply.empty() ? std::string("OK") : outcome.reply, "text/plain");
 }
 
 asio::awaitable<http_response> service::handle_webhook_only(const http_request& request) {
