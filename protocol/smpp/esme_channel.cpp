@@ -474,6 +474,13 @@ asio::awaitable<void> esme_channel::impl::session_loop(std::shared_ptr<impl> sel
             ++self->counts.generic_nacks_sent;
             conn->send(pdu{command::generic_nack, status::invalid_command_length, in.result.head.sequence, empty_body{}});
             conn->close_after_flush();
+            // Let the nack reach the SMSC before link_down closes the socket outright (at most 1 s).
+            asio::steady_timer flush_wait(self->io);
+            for (int i = 0; i < 100 && conn->is_open(); ++i) {
+              flush_wait.expires_after(std::chrono::milliseconds{10});
+              boost::system::error_code ignored;
+              co_await flush_wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+            }
             break;
           }
           self->handle(s, in);
