@@ -12,6 +12,7 @@
 #include "protocol/gsm/gsm.hpp"
 #include "protocol/modem/modem_channel.hpp"
 #include "protocol/sim/sim_channel.hpp"
+#include "storage/disk_full.hpp"
 #include "storage/backup.hpp"
 
 namespace kentongan::daemon {
@@ -370,9 +371,11 @@ struct admin_api {
     } catch (const std::exception&) {
       db_ok = false;
     }
-    const bool ok = db_ok && any_up && !svc.stopping_;
+    const bool disk_full = storage::disk_full();
+    const bool ok = db_ok && !disk_full && any_up && !svc.stopping_;
     co_return json_reply(ok ? 200 : 503, json{{"status", ok ? "ready" : "not ready"},
                                                {"database", db_ok},
+                                               {"disk_full", disk_full},
                                                {"channels", channels},
                                                {"in_doubt_recovered", svc.in_doubt_recovered_}});
   }
@@ -571,6 +574,15 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   if (!token_matches(request.header("authorization"), admin_token_)) {
     log_->warn("admin api request refused reason=bad_token path={}", request.path);
     co_return error_reply(401, "missing or wrong admin token (the CLI reads it from STATE_DIR/admin.token)");
+  }
+  if (storage::disk_full() && request.method != "GET") {
+    // New work would be refused by the database anyway; say why before it is half done.
+    log_->warn("admin api request refused reason=disk_full path={}", request.path);
+    co_return http_response{503, "application/json",
+                            json{{"error", "disk full: the database cannot be written; free space on its file system "
+                                           "(the daemon resumes by itself)"},
+                                 {"reason", "disk_full"}}.dump() + "\n",
+                            {{"Retry-After", "30"}}};
   }
   json body = json::object();
   if (!request.body.empty()) {

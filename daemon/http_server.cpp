@@ -1,10 +1,13 @@
 #include "daemon/http_server.hpp"
 
+#include <array>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <set>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
+
+#include "storage/disk_full.hpp"
 
 namespace kentongan::daemon {
 namespace asio = boost::asio;
@@ -116,52 +119,119 @@ http::response<http::string_body> to_beast(const http_response& r, unsigned vers
 
 asio::awaitable<void> write_error(beast::tcp_stream& stream, http::status status, const char* text) {
   http::response<http::string_body> res{status, 11};
+  res.set(http::field::server, "kentongan");
   res.set(http::field::content_type, "application/json");
   res.keep_alive(false);
   res.body() = std::string(R"({"error":")") + text + "\"}\n";
   res.prepare_payload();
   beast::error_code ec;
   co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  // Lingering close: the client may still be sending the body we refused. Closing with unread
+  // bytes would send a RST, and the client's kernel would throw our answer away unread.
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds{2});
+  std::array<char, 16 * 1024> scratch{};
+  std::size_t drained = 0;
+  while (!ec && drained < 4 * 1024 * 1024)
+    drained += co_await stream.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+}
+
+/// Why a decoded path is refused before routing, or nullptr. The admin API is no file server, but
+/// a path that logs as something else (control characters, NUL) or climbs (..) is never meant well.
+const char* bad_path(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "the request target must start with '/'";
+  for (const char c : path)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "the path holds control characters";
+  std::size_t i = 0;
+  while (i < path.size()) {
+    const auto j = path.find('/', i + 1);
+    const auto segment = std::string_view(path).substr(i + 1, j == std::string::npos ? std::string::npos : j - i - 1);
+    if (segment == "." || segment == "..") return "the path holds '.' or '..' segments";
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  return nullptr;
+}
+
+std::string peer_of(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  const auto ep = stream.socket().remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
 asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, std::shared_ptr<beast::tcp_stream> stream) {
   beast::flat_buffer buffer;
   auto log = spdlog::get("http");
+  const std::string peer = peer_of(*stream);
+  bool first = true;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(st->limits.body_limit);
     parser.header_limit(st->limits.header_limit);
-    // The first byte of a request may take the idle time; the whole request then has read_timeout.
-    stream->expires_after(buffer.size() == 0 ? st->limits.idle_timeout : st->limits.read_timeout);
     beast::error_code ec;
+    if (!first && buffer.size() == 0) {
+      // Between keep-alive requests the client may think for idle_timeout; once it starts a
+      // request, the whole request has read_timeout (a slowloris dribbling bytes is cut off).
+      stream->expires_after(st->limits.idle_timeout);
+      const auto n = co_await stream->async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      if (ec) break;
+    }
+    first = false;
+    stream->expires_after(st->limits.read_timeout);
     co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-        ec == asio::error::eof || ec == asio::error::connection_reset)
+    if (ec == beast::error::timeout) {
+      // The stream is closed already: no answer can go out, but the operator sees who it was.
+      if (log && (parser.got_some() || buffer.size() > 0))
+        log->warn("http request rejected reason=read_timeout peer={} timeout_s={}", peer, st->limits.read_timeout.count());
+      break;
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::eof ||
+        ec == asio::error::connection_reset)
       break;
     if (ec == http::error::body_limit) {
-      if (log) log->warn("http request rejected reason=body_too_large");
+      if (log) log->warn("http request rejected reason=body_too_large peer={} limit={}", peer, st->limits.body_limit);
       co_await write_error(*stream, http::status::payload_too_large, "request body too large");
       break;
     }
     if (ec == http::error::header_limit) {
-      if (log) log->warn("http request rejected reason=headers_too_large");
+      if (log) log->warn("http request rejected reason=headers_too_large peer={} limit={}", peer, st->limits.header_limit);
       co_await write_error(*stream, http::status::request_header_fields_too_large, "request headers too large");
       break;
     }
     if (ec) {
-      if (log) log->warn("http request rejected reason=malformed error=\"{}\"", ec.message());
+      if (log) log->warn("http request rejected reason=malformed peer={} error=\"{}\"", peer, ec.message());
       co_await write_error(*stream, http::status::bad_request, "malformed HTTP request");
       break;
     }
     auto req = parser.release();
+    if (req.version() != 10 && req.version() != 11) {
+      if (log) log->warn("http request rejected reason=bad_version peer={} version={}", peer, req.version());
+      co_await write_error(*stream, http::status::http_version_not_supported, "only HTTP/1.0 and HTTP/1.1 are served");
+      break;
+    }
     const bool keep_alive = req.keep_alive();
     http_response response;
     try {
       const http_request request = to_request(req);
-      response = co_await st->handler(request);
+      if (const char* why = bad_path(request.path)) {
+        if (log) log->warn("http request rejected reason=bad_path peer={} detail=\"{}\"", peer, why);
+        response = http_response{400, "application/json", std::string(R"({"error":")") + why + "\"}\n", {}};
+      } else {
+        response = co_await st->handler(request);
+      }
     } catch (const std::exception& e) {
-      if (log) log->error("http handler failed target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
-      response = http_response{500, "application/json", R"({"error":"internal error, see the daemon log"})" "\n", {}};
+      if (storage::is_disk_full(e)) {
+        // Refused, not failed: nothing of this request was stored; the client may try again later.
+        if (log) log->error("http request refused reason=disk_full target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
+        response = http_response{503, "application/json",
+                                 R"({"error":"disk full: the database cannot be written; nothing of this request was stored, try again later","reason":"disk_full"})" "\n",
+                                 {{"Retry-After", "30"}}};
+      } else {
+        if (log) log->error("http handler failed target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
+        response = http_response{500, "application/json", R"({"error":"internal error, see the daemon log"})" "\n", {}};
+      }
     }
     auto res = to_beast(response, req.version(), keep_alive && !st->stopped);
     stream->expires_after(st->limits.read_timeout);
@@ -175,6 +245,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, s
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
+  std::uint64_t refused = 0;  // logged at most every 10 s: a flood must not flood the log too
+  auto last_refusal_log = std::chrono::steady_clock::time_point{};
   while (!st->stopped) {
     beast::error_code ec;
     tcp::socket socket = co_await st->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -185,6 +257,15 @@ asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
     if (st->connections.size() >= st->limits.max_connections) {
       // Refuse rather than queue: a flood of idle clients must not starve the admin API.
       socket.close(ec);
+      ++refused;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_refusal_log >= std::chrono::seconds{10}) {
+        if (auto log = spdlog::get("http"))
+          log->warn("http connections refused reason=too_many_connections limit={} refused={}",
+                    st->limits.max_connections, refused);
+        last_refusal_log = now;
+        refused = 0;
+      }
       continue;
     }
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));

@@ -21,6 +21,7 @@
 #include "protocol/sim/sim_channel.hpp"
 #include "protocol/smpp/esme_channel.hpp"
 #include "protocol/whatsapp/whatsapp_channel.hpp"
+#include "storage/disk_full.hpp"
 
 namespace kentongan::daemon {
 
@@ -215,7 +216,32 @@ bool service::normal_allowed_now() const {
 
 void service::change(std::function<void(storage::store&)> fn, std::function<void(std::exception_ptr)> after) {
   auto* self = this;
-  writer_->post(std::move(fn), [self, after](std::exception_ptr e) {
+  auto job = std::make_shared<std::function<void(storage::store&)>>(std::move(fn));
+  writer_->post([job](storage::store& s) { (*job)(s); }, [self, job, after](std::exception_ptr e) {
+    if (storage::is_disk_full(e)) {
+      // Disk full (issue 9): an accepted message's state change is kept and tried again each
+      // second until space returns, never dropped (nor acknowledged before it is stored).
+      static auto last_log = std::chrono::steady_clock::time_point{};  // writer thread only
+      if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds{10}) {
+        last_log = std::chrono::steady_clock::now();
+        self->log_->error("database change waits for disk space reason=disk_full (free space on the database's file system)");
+      }
+      asio::post(self->io_, [self, job, after, e]() {
+        if (self->stopping_) {
+          if (after) after(e);
+          return;
+        }
+        auto timer = std::make_shared<asio::steady_timer>(self->io_, std::chrono::seconds{1});
+        timer->async_wait([self, job, after, timer, e](boost::system::error_code) {
+          if (self->stopping_) {
+            if (after) after(e);  // stopping: lost like any change unwritten at a crash (in doubt at restart)
+            return;
+          }
+          self->change(*job, after);
+        });
+      });
+      return;
+    }
     if (e) {
       try {
         std::rethrow_exception(e);

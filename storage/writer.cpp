@@ -1,9 +1,60 @@
 // The group-commit writer (issue 3, "records every transition durably"): one fsync'd COMMIT per batch of jobs.
+#include <SQLiteCpp/Exception.h>
+#include <atomic>
+#include <chrono>
+#include <sqlite3.h>
+#include <string_view>
 #include <vector>
 
+#include "storage/disk_full.hpp"
 #include "storage/store.hpp"
 
 namespace kentongan::storage {
+namespace {
+
+constexpr std::string_view disk_full_prefix = "disk full: ";
+std::atomic<bool> disk_full_flag{false};
+
+/// SQLITE_FULL (a write that found no space: the WAL or the database could not grow) becomes a
+/// storage_error the daemon recognises; everything else passes unchanged.
+std::exception_ptr classify(std::exception_ptr e) {
+  if (!e) return e;
+  try {
+    std::rethrow_exception(e);
+  } catch (const SQLite::Exception& x) {
+    if ((x.getErrorCode() & 0xff) == SQLITE_FULL) {
+      disk_full_flag = true;
+      return std::make_exception_ptr(storage_error(std::string(disk_full_prefix) + x.what() +
+                                                   " (free space on the database's file system; the daemon resumes by itself)"));
+    }
+  } catch (const std::exception& x) {
+    if (std::string_view(x.what()).find("database or disk is full") != std::string_view::npos) {
+      disk_full_flag = true;
+      return std::make_exception_ptr(storage_error(std::string(disk_full_prefix) + x.what()));
+    }
+  } catch (...) {
+  }
+  return e;
+}
+
+}  // namespace
+
+bool disk_full() noexcept { return disk_full_flag.load(); }
+
+bool is_disk_full(const std::exception& e) noexcept {
+  return std::string_view(e.what()).substr(0, disk_full_prefix.size()) == disk_full_prefix;
+}
+
+bool is_disk_full(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return is_disk_full(x);
+  } catch (...) {
+    return false;
+  }
+}
 
 writer::writer(std::filesystem::path file, std::size_t max_batch) : max_batch_(max_batch == 0 ? 1 : max_batch) {
   std::promise<void> opened;
@@ -51,11 +102,35 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
 
   std::vector<item> batch;
   std::vector<std::exception_ptr> results;
+  auto last_probe = std::chrono::steady_clock::time_point{};
   for (;;) {
     batch.clear();
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (disk_full_flag && std::chrono::steady_clock::now() - last_probe >= std::chrono::seconds{1}) {
+        // Only a write shows that space has returned, and the daemon may have none to do while it
+        // refuses new work: about once a second, write one audit event.
+        lock.unlock();
+        last_probe = std::chrono::steady_clock::now();
+        try {
+          db->begin();
+          db->log_event("disk_space_returned", "storage", "a write succeeded again after the disk was full");
+          db->commit();
+          commits_.fetch_add(1);
+          disk_full_flag = false;
+        } catch (...) {
+          try {
+            db->rollback();
+          } catch (...) {
+          }
+        }
+        continue;
+      }
+      if (disk_full_flag)
+        wake_.wait_for(lock, std::chrono::seconds{1}, [&] { return stopping_ || !queue_.empty(); });
+      else
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && !stopping_) continue;  // the probe's second came round
       if (queue_.empty()) break;  // stopping, and everything posted has run
       // Whatever piled up while the previous COMMIT was syncing goes into this one.
       while (!queue_.empty() && batch.size() < max_batch_) {
@@ -80,9 +155,11 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
       }
       db->commit();
       commits_.fetch_add(1);
+      // A read-only batch commits on a full disk too: only the probe above clears the flag.
+      for (auto& r : results) r = classify(r);
     } catch (...) {
       // The COMMIT (or the database) failed: nothing of this batch is durable, every job hears so.
-      batch_error = std::current_exception();
+      batch_error = classify(std::current_exception());
       try {
         db->rollback();
       } catch (...) {
