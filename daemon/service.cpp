@@ -655,6 +655,7 @@ void service::reload() {
   } catch (const std::exception& e) {
     log_->error("reload kept the previous keywords and replies: {}", e.what());
   }
+  reload_whatsapp_secrets(cfg);
 }
 
 std::unique_ptr<channel_slot> service::make_slot(const config::channel_settings& cs) {
@@ -874,6 +875,7 @@ void service::start() {
     log_->warn("recovered after a crash in_doubt={} (these may reach a phone twice; counted in status)", in_doubt_recovered_);
 
   build_channels();
+  seed_whatsapp_windows();
   http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_http, this));
   const auto [host, port] = split_host_port(options_.listen.value_or(config_.http.listen));
   http_->listen(host, port);

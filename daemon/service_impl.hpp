@@ -90,6 +90,12 @@ class service final : public channel::events {
   template <typename R>
   friend struct query_initiation;
   void build_channels();
+  /// WhatsApp (webhooks.cpp): opens the 24-hour window of everyone who wrote within it, from the inbox,
+  /// so that a restart does not turn free texts into templates. Blocks on the writer: start-up only.
+  void seed_whatsapp_windows();
+  /// WhatsApp (webhooks.cpp): re-reads each channel's token, app secret and verify token files
+  /// (rotated tokens); a changed token brings a channel stopped by an invalid token back up.
+  void reload_whatsapp_secrets(const config::village_config& cfg);
   void start();
   void begin_shutdown();
   asio::awaitable<void> dispatch_loop();

@@ -1,5 +1,6 @@
 // Webhooks from providers (WhatsApp Cloud API). Served without the admin token but only with a
 // valid signature; answered 200 only after what they carried is durably stored.
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "daemon/inbound.hpp"
@@ -100,6 +101,67 @@ asio::awaitable<std::optional<http_response>> service::handle_webhook(const http
   log->info("webhook accepted channel=whatsapp messages={} new={} statuses={}", messages.size(), stored, reports.size());
   wake_dispatcher();
   co_return plain(200, "ok\n");
+}
+
+void service::seed_whatsapp_windows() {
+  if (whatsapp_.empty()) return;
+  using seen = std::vector<std::pair<std::string, core::time_point>>;
+  std::vector<std::string> names;
+  for (const auto& wa : whatsapp_) names.push_back(wa.name);
+  // Meta's window is 24 hours from the resident's last message (protocols.md §4.6); the channel
+  // checks the exact age, so the horizon only bounds what is read.
+  const auto since = core::now() - std::chrono::hours{24};
+  std::promise<std::vector<seen>> promise;
+  auto future = promise.get_future();
+  writer_->post(
+      [&promise, names, since](storage::store& s) {
+        std::vector<seen> all;
+        for (const auto& name : names) all.push_back(s.latest_inbound(name, since));
+        promise.set_value(std::move(all));
+      },
+      [&promise](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          promise.set_exception(e);
+        } catch (...) {  // the job had already set a value
+        }
+      });
+  try {
+    const auto all = future.get();
+    for (std::size_t i = 0; i < whatsapp_.size() && i < all.size(); ++i) {
+      if (!whatsapp_[i].link) continue;
+      for (const auto& [phone, when] : all[i]) whatsapp_[i].link->note_inbound(phone, when);
+      log_->info("whatsapp window seeded from the inbox name={} open={}", whatsapp_[i].name, all[i].size());
+    }
+  } catch (const std::exception& e) {
+    // Not fatal: without the seed, residents who wrote before the restart get the template.
+    log_->warn("whatsapp window not seeded error=\"{}\"", e.what());
+  }
+}
+
+void service::reload_whatsapp_secrets(const config::village_config& cfg) {
+  for (auto& wa : whatsapp_) {
+    const config::whatsapp_channel* settings = nullptr;
+    for (const auto& cs : cfg.channels)
+      if (cs.name == wa.name) settings = std::get_if<config::whatsapp_channel>(&cs.settings);
+    if (settings == nullptr) continue;
+    // Meta's long-lived tokens are rotated: the file changes, the daemon keeps running. Secrets are
+    // never logged, only that they changed.
+    try {
+      if (wa.link && wa.link->set_token(config::read_secret(settings->token_file)))
+        log_->info("whatsapp token replaced name={} up={}", wa.name, wa.link->is_up());
+      if (!settings->app_secret_file.empty()) {
+        auto secret = config::read_secret(settings->app_secret_file);
+        if (secret != wa.app_secret) {
+          wa.app_secret = std::move(secret);
+          log_->info("whatsapp app secret replaced name={}", wa.name);
+        }
+      }
+      if (!settings->verify_token_file.empty()) wa.verify_token = config::read_secret(settings->verify_token_file);
+    } catch (const std::exception& e) {
+      log_->error("whatsapp secrets not re-read, keeping the previous ones name={} error=\"{}\"", wa.name, e.what());
+    }
+  }
 }
 
 asio::awaitable<http_response> service::handle_http_callback(const http_request& request) {
