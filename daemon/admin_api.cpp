@@ -338,19 +338,6 @@ struct admin_api {
     co_return json_reply(200, reply);
   }
 
-  /// POST /api/modems/NAME/balance: the SIM's USSD balance, asked now (kentongan modem balance NAME).
-  asio::awaitable<http_response> modem_balance(const std::string& name) {
-    auto* slot = svc.find_slot(name);
-    const auto* modem = slot ? as_modem(slot->link.get()) : nullptr;
-    if (!modem) co_return error_reply(404, "no modem channel named '" + name + "'");
-    const auto answer = co_await svc.ask_modem_balance(name);
-    if (!answer.ok) co_return error_reply(503, "no balance from " + name + ": " + answer.text);
-    auto reply = modem_health_json(*modem);
-    reply["channel"] = name;
-    reply["balance"] = answer.text;
-    co_return json_reply(200, reply);
-  }
-
   asio::awaitable<http_response> health(bool ready) {
     json channels = json::array();
     bool any_up = false;
@@ -519,10 +506,6 @@ asio::awaitable<http_response> service::metrics() {
     sample("kentongan_submit_latency_seconds_count", {{"channel", name}}, std::to_string(h.count));
   }
 
-  std::vector<const modem::modem_channel*> modems;
-  for (const auto& slot : channels_)
-    if (const auto* modem = as_modem(slot->link.get())) modems.push_back(modem);
-  out += modem_metrics(modems);
   std::vector<const modem::modem_channel*> modems;
   for (const auto& slot : channels_)
     if (const auto* modem = as_modem(slot->link.get())) modems.push_back(modem);
