@@ -225,7 +225,8 @@ const std::vector<std::string> subscriber_keys{"phone", "name", "groups", "chann
 const std::vector<std::string> officer_keys{"phone", "name", "role", "tags", "groups"};
 const std::vector<std::string> limits_keys{"inbound_per_minute", "auto_replies_per_hour", "quiet_hours_start",
                                            "quiet_hours_end",    "retry_base_s",          "retry_max_s",
-                                           "dedupe_window_s"};
+                                           "dedupe_window_s",    "reminder_time",         "first_answer_days",
+                                           "resolution_days"};
 // The commands intake/ knows (intake/settings.cpp keyword_specs), by their Indonesian names.
 const std::vector<std::string> commands{"DAFTAR", "BERHENTI", "ASPIRASI", "LAPOR",   "TANYA",  "CEK",   "INFO",
                                         "HOAKS",  "KIRIM",    "BANTUAN",  "BALAS",   "SELESAI", "SETUJU"};
@@ -1053,6 +1054,18 @@ class loader {
     opt(n, "retry_base_s", l.retry_base_s, 1, big);
     opt(n, "retry_max_s", l.retry_max_s, 1, big);
     opt(n, "dedupe_window_s", l.dedupe_window_s, 0, big);
+    opt(n, "first_answer_days", l.first_answer_days, 1, 365);
+    opt(n, "resolution_days", l.resolution_days, 0, 365);
+    if (auto v = n.member("reminder_time")) {
+      std::string s;
+      read(v, s);
+      if (v->is_string()) {
+        if (!s.empty() && !valid_clock(s))
+          fail(v, "expected a time \"HH:MM\" such as \"07:00\", or \"\" for no reminders, found " + describe(*v));
+        else
+          l.reminder_time = s;
+      }
+    }
     for (auto* key : {"quiet_hours_start", "quiet_hours_end"}) {
       auto v = n.member(key);
       if (!v) continue;

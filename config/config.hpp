@@ -131,6 +131,9 @@ struct limits_settings {
   int retry_base_s = 30;
   int retry_max_s = 3600;
   int dedupe_window_s = 300;
+  std::string reminder_time = "07:00";  ///< "HH:MM" village time of the daily overdue reminder; "" = none
+  int first_answer_days = 3;            ///< working days to a first answer (SP4N-LAPOR!)
+  int resolution_days = 5;              ///< further working days to resolution
 };
 
 struct village_config {

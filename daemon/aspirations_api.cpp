@@ -8,6 +8,7 @@
 #include "daemon/export.hpp"
 #include "daemon/inbound.hpp"
 #include "daemon/polls.hpp"
+#include "daemon/reminders.hpp"
 #include "daemon/service_impl.hpp"
 #include "intake/aspiration.hpp"
 #include "intake/poll.hpp"
@@ -91,7 +92,8 @@ json aspiration_json(const storage::aspiration_row& a, bool overdue, std::chrono
               {"first_answer_at", opt_time(a.first_answer_at, off)},
               {"closed_at", opt_time(a.closed_at, off)},
               {"last_answer", a.last_answer},
-              {"overdue", overdue}};
+              {"overdue", overdue},
+              {"reminded_at", opt_time(a.reminded_at, off)}};
 }
 
 /// A tag as officials type it: "#Air" → "air". Empty when nothing usable is left.
@@ -191,6 +193,24 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
     co_return reply_json(200, json{{"aspirations", list}});
   }
 
+  // The daily reminder, now (tests, or an official who wants it before the scheduled time); still at
+  // most one reminder a day per aspiration.
+  if (parts[1] == "aspirations" && parts.size() == 3 && parts[2] == "remind" && m == "POST") {
+    const auto now = core::now();
+    const auto job = [intake_slot, off, now](storage::store& s) { return remind_overdue(s, **intake_slot, off, now); };
+    const auto r = co_await query<reminder_run>(job);
+    json officers = json::array();
+    for (const auto& o : r.officers)
+      officers.push_back(json{{"phone", o.phone}, {"name", o.name}, {"tickets", o.tickets}, {"text", o.text}});
+    log_->info("overdue reminder on request overdue={} reminded={} officers={}", r.overdue, r.reminded, r.officers.size());
+    if (!r.officers.empty()) wake_dispatcher();
+    co_return reply_json(200, json{{"overdue", r.overdue},
+                                   {"reminded", r.reminded},
+                                   {"already_today", r.already_today},
+                                   {"unassigned", r.unassigned},
+                                   {"officers", officers}});
+  }
+
   if (parts[1] == "aspirations" && parts.size() == 3 && m == "GET") {
     const std::string ticket = parts[2];
     const auto now = core::now();
@@ -214,6 +234,34 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
                              {"text", ev.text}});
     out["history"] = history;
     co_return reply_json(200, out);
+  }
+
+  if (parts[1] == "aspirations" && parts.size() == 4 && m == "POST" && parts[3] == "kind") {
+    const std::string ticket = parts[2];
+    const std::string actor = body.value("actor", std::string("petugas"));
+    const std::string kind = body.value("kind", std::string{});
+    if (actor.empty()) co_return reply_error(400, "\"actor\" must not be empty");
+    if (!intake::parse_aspiration_kind(kind))
+      co_return reply_error(400, "unknown kind '" + kind + "': use aspirasi, pengaduan or permintaan-informasi");
+    const auto now = core::now();
+    // The kind is a classification for the district office, not a status: the resident is not messaged.
+    const auto job = [ticket, kind, actor, intake_slot, off, now](storage::store& s) {
+      acted out;
+      const auto a = s.find_aspiration(ticket);
+      if (!a) {
+        out.status = 404;
+        out.error = "no aspiration with ticket " + ticket;
+        return out;
+      }
+      s.set_kind(a->ticket, kind, actor);
+      out.row = s.find_aspiration(a->ticket);
+      out.overdue = out.row && is_overdue(*out.row, (*intake_slot)->settings.deadline, off, now);
+      return out;
+    };
+    const auto result = co_await query<acted>(job);
+    if (!result.row) co_return reply_error(result.status, result.error);
+    log_->info("aspiration kind ticket={} actor=\"{}\" kind={}", result.row->ticket, actor, result.row->kind);
+    co_return reply_json(200, aspiration_json(*result.row, result.overdue, off));
   }
 
   if (parts[1] == "aspirations" && parts.size() == 4 && m == "POST" &&

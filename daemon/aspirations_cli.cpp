@@ -121,6 +121,7 @@ void print_aspiration(const json& a) {
             << "  tags:        " << tags_text(a["tags"]) << "\n"
             << "  text:        " << str(a["text"]) << "\n";
   if (!str(a["last_answer"]).empty()) std::cout << "  last answer: " << str(a["last_answer"]) << "\n";
+  if (!str(a["reminded_at"]).empty()) std::cout << "  reminded:    " << str(a["reminded_at"]) << "\n";
   if (a.contains("history")) {
     std::cout << "  history:\n";
     for (const auto& ev : a["history"]) {
@@ -171,6 +172,26 @@ int print_result(const std::optional<json>& r, bool json_out, const std::string&
     std::cout << what << "\n";
     print_aspiration(*r);
   }
+  return exit_ok;
+}
+
+int cmd_remind(const global_options& g, bool json_out) {
+  auto r = call(g, "POST", "/api/aspirations/remind", json::object());
+  if (!r) return exit_failed;
+  if (json_out) {
+    std::cout << r->dump() << "\n";
+    return exit_ok;
+  }
+  const auto& officers = (*r)["officers"];
+  std::cout << (*r)["overdue"].get<std::int64_t>() << " overdue aspiration(s); " << (*r)["reminded"].get<std::int64_t>()
+            << " named in reminders to " << officers.size() << " officer(s); "
+            << (*r)["already_today"].get<std::int64_t>() << " already reminded today\n";
+  for (const auto& o : officers)
+    std::cout << "  " << str(o["name"]) << " (" << core::mask_phone(str(o["phone"])) << "): " << tags_text(o["tickets"])
+              << "\n";
+  if (!(*r)["unassigned"].empty())
+    std::cout << "no officer handles " << tags_text((*r)["unassigned"])
+              << ": give an officer their tags, or \"*\", in the config's officers\n";
   return exit_ok;
 }
 
@@ -339,7 +360,7 @@ int cmd_poll_results(const global_options& g, const poll_args& a) {
 
 void add_aspiration_commands(CLI::App& app, global_options& g, std::vector<command_runner>& runners) {
   // The parsed values outlive this function: the runners read them after app.parse().
-  auto* asp = app.add_subcommand("aspirations", "Residents' aspirations: list, show, answer, tag, reject");
+  auto* asp = app.add_subcommand("aspirations", "Residents' aspirations: list, show, answer, tag, reject, classify, remind");
   asp->require_subcommand(1);
   auto la = std::make_shared<list_args>();
   auto* list = asp->add_subcommand("list", "List aspirations, oldest first");
@@ -377,6 +398,16 @@ void add_aspiration_commands(CLI::App& app, global_options& g, std::vector<comma
   reject->add_option("reason", oa->text, "Why")->required();
   reject->add_option("--as", oa->actor, "Who rejects it");
   reject->add_flag("--json", oa->json_out, "Answer as JSON");
+  auto* kind = asp->add_subcommand("kind", "Classify an aspiration: aspirasi, pengaduan or permintaan-informasi");
+  kind->add_option("ticket", oa->ticket, "Ticket")->required();
+  kind->add_option("kind", oa->text, "aspirasi, pengaduan or permintaan-informasi")
+      ->required()
+      ->check(CLI::IsMember({"aspirasi", "pengaduan", "permintaan-informasi"}));
+  kind->add_option("--as", oa->actor, "Who classifies it");
+  kind->add_flag("--json", oa->json_out, "Answer as JSON");
+  auto* remind = asp->add_subcommand(
+      "remind", "Send the overdue reminder to the officers now (it also runs daily at limits.reminder_time)");
+  remind->add_flag("--json", oa->json_out, "Answer as JSON");
 
   auto* exp = app.add_subcommand("export", "Export for the district office (reads the database, read-only)");
   exp->require_subcommand(1);
@@ -418,8 +449,8 @@ void add_aspiration_commands(CLI::App& app, global_options& g, std::vector<comma
   results->add_option("--by", pa->by, "Break down by a subscriber attribute, e.g. dusun");
   results->add_flag("--json", pa->json_out, "Answer as JSON");
 
-  runners.push_back([&g, la, oa, ea, month, report_json, pa, list, show, reply, tag, reject, exp_asp, exp_del, report,
-                     create, results]() -> std::optional<int> {
+  runners.push_back([&g, la, oa, ea, month, report_json, pa, list, show, reply, tag, reject, kind, remind, exp_asp,
+                     exp_del, report, create, results]() -> std::optional<int> {
     const auto base = [&oa] { return "/api/aspirations/" + url_encode(oa->ticket); };
     if (list->parsed()) return cmd_list(g, *la);
     if (show->parsed()) {
@@ -443,6 +474,11 @@ void add_aspiration_commands(CLI::App& app, global_options& g, std::vector<comma
       auto r = call(g, "POST", base() + "/reject", json{{"reason", oa->text}, {"actor", oa->actor}});
       return print_result(r, oa->json_out, "rejected; the resident is told why");
     }
+    if (kind->parsed()) {
+      auto r = call(g, "POST", base() + "/kind", json{{"kind", oa->text}, {"actor", oa->actor}});
+      return print_result(r, oa->json_out, "classified");
+    }
+    if (remind->parsed()) return cmd_remind(g, oa->json_out);
     if (exp_asp->parsed() || exp_del->parsed()) {
       ea->what = exp_asp->parsed() ? "aspirations" : "deliveries";
       return cmd_export(g, *ea);

@@ -32,6 +32,8 @@ intake::settings intake_settings_from(const config::village_config& cfg) {
   s.unmatched = cfg.unmatched == "help" ? intake::unmatched_policy::help : intake::unmatched_policy::aspiration;
   s.flood.messages_per_minute = static_cast<std::uint32_t>(std::max(1, cfg.limits.inbound_per_minute));
   s.flood.replies_per_hour = static_cast<std::uint32_t>(std::max(1, cfg.limits.auto_replies_per_hour));
+  s.deadline.first_answer_days = cfg.limits.first_answer_days;
+  s.deadline.resolution_days = cfg.limits.resolution_days;
   return s;
 }
 
@@ -227,7 +229,7 @@ struct conversation {
   void operator()(const intake::officer_close& c) {
     auto a = officer_ticket(c.ticket);
     if (!a) return;
-    store.set_status(a->ticket, storage::status_done, officer->name, c.text);
+    // One history entry for the closing note (an answer) and one for the status change.
     if (!c.text.empty()) store.add_answer(a->ticket, officer->name, c.text);
     store.set_status(a->ticket, storage::status_done, officer->name, "");
     send_to(a->phone, intake::reply_id::status_changed,
@@ -273,8 +275,19 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
   conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_, effects};
   for (const auto& o : st.config.officers)
     if (o.phone == phone) conv.officer = &o;
+  // A phone that resends (no network ack, an impatient thumb) must not open a second ticket or get a
+  // second reply: the repeat is kept in the inbox, marked, and goes no further (issue 5 "intake pipeline").
+  if (const auto window = std::chrono::seconds{st.config.limits.dedupe_window_s}; window.count() > 0) {
+    if (const auto earlier = s.find_repeat(phone, message.text, message.received_at - window, inbox_id)) {
+      s.mark_inbound_handled(inbox_id, "duplicate");
+      s.log_event("duplicate", phone, std::to_string(inbox_id) + " repeats " + std::to_string(*earlier));
+      conv.log->info("repeated message ignored inbox={} repeats={} from={}", inbox_id, *earlier, log_phone(phone));
+      return;
+    }
+  }
   if (!st.flood.accept_message(phone, std::chrono::steady_clock::now())) {
     // Stored (above) and marked, but not answered: a flood must not turn into a flood of replies.
+    s.mark_inbound_handled(inbox_id, "flood");
     s.log_event("flood", phone, std::to_string(inbox_id));
     return;
   }

@@ -892,6 +892,7 @@ void service::start() {
   asio::co_spawn(io_, scheduler_loop(), asio::detached);
   asio::co_spawn(io_, dispatch_loop(), asio::detached);
   asio::co_spawn(io_, watchdog_loop(), asio::detached);
+  asio::co_spawn(io_, reminder_loop(), asio::detached);
   asio::co_spawn(io_, modem_balance_loop(), asio::detached);
 
   auto* self = this;

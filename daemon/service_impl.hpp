@@ -100,6 +100,8 @@ class service final : public channel::events {
   void begin_shutdown();
   asio::awaitable<void> dispatch_loop();
   asio::awaitable<void> scheduler_loop();
+  /// The daily overdue reminder to officers (reminders.cpp), at limits.reminder_time on working days.
+  asio::awaitable<void> reminder_loop();
   asio::awaitable<void> run_channel(channel_slot* slot);
   asio::awaitable<void> shutdown_sequence();
   /// WATCHDOG=1 from the event loop itself (a hung loop stops it) and a STATUS= line for systemctl.

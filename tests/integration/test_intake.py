@@ -8,6 +8,8 @@ import io
 import json
 import os
 import re
+import sqlite3
+import time
 
 import harness
 from harness import DaemonTest
@@ -23,7 +25,7 @@ def wib_now():
     return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=7)
 
 
-class IntakeTest(DaemonTest):
+class IntakeHelpers:
 
     def texts_to(self, phone):
         return [t for ph, _, t in self.d.phone_messages() if ph == phone]
@@ -43,6 +45,9 @@ class IntakeTest(DaemonTest):
 
     def show(self, ticket):
         return self.d.cli_json("aspirations", "show", ticket, "--json")
+
+
+class IntakeTest(IntakeHelpers, DaemonTest):
 
     def test_answer_round_trip_and_export(self):
         ticket = self.report(RESIDENT, "LAPOR irigasi di subak timur tersumbat #air")
@@ -204,6 +209,141 @@ class IntakeTest(DaemonTest):
         self.d.cli("sim", "send", "--from", stranger, "1")
         self.d.wait_phones(lambda m: any(ph == stranger for ph, _, _ in m), "an answer to the stranger", deadline_s=60)
         self.assertEqual(self.d.cli_json("poll", "results", str(pid), "--json")["votes"], 2)
+
+    def outbox_to(self, phone):
+        return [r[0] for r in self.d.db_query("SELECT text FROM outbox WHERE phone = ? AND broadcast_id IS NULL "
+                                              "ORDER BY id", (phone,))]
+
+    def wait_inbox(self, phone, count):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = self.d.db_query("SELECT id, COALESCE(outcome, '') FROM inbox WHERE phone = ? ORDER BY id", (phone,))
+            if len(rows) >= count:
+                return rows
+            time.sleep(0.1)
+        self.fail("the inbox never held %d messages from %s:\n%s" % (count, phone, self.d.log_text()))
+
+    def test_repeat_within_window_is_stored_but_not_answered_twice(self):
+        text = "LAPOR lampu jalan di RT 02 mati sejak kemarin"
+        ticket = self.report(RESIDENT, text)
+        self.d.cli("sim", "send", "--from", RESIDENT, text)  # the phone resends: no network ack
+        rows = self.wait_inbox(RESIDENT, 2)
+        # Stored (nothing lost), marked, and nothing else: one aspiration, one acknowledgement.
+        self.assertEqual(rows[1][1], "duplicate", rows)
+        self.assertEqual(self.d.db_query("SELECT count(*) FROM aspirations")[0][0], 1)
+        acks = [t for t in self.outbox_to(RESIDENT) if ticket in t]
+        self.assertEqual(len(acks), 1, acks)
+        # The same words from a neighbour are a new aspiration, and so is a different text from her.
+        other = self.report(NEIGHBOUR, text)
+        self.assertNotEqual(other, ticket)
+        third = self.report(RESIDENT, "LAPOR lampu jalan di RT 03 juga mati")
+        self.assertNotIn(third, (ticket, other))
+        events = self.d.db_query("SELECT detail FROM events WHERE kind = 'duplicate'")
+        self.assertEqual(len(events), 1, events)
+
+    def test_kind_by_keyword_and_by_officer_and_every_status_change_pushed(self):
+        question = self.report(RESIDENT, "TANYA kapan pupuk subsidi datang?")
+        self.assertEqual(self.show(question)["kind"], "permintaan-informasi")
+        complaint = self.report(NEIGHBOUR, "LAPOR jembatan di dusun 1 retak")
+        self.assertEqual(self.show(complaint)["kind"], "pengaduan")
+
+        # An officer reclassifies it from the desk; the history records who and what.
+        out = self.d.cli_json("aspirations", "kind", question, "aspirasi", "--as", "Yusniar", "--json")
+        self.assertEqual(out["kind"], "aspirasi")
+        kinds = [(e["action"], e["actor"], e["text"]) for e in self.show(question)["history"] if e["action"] == "kind"]
+        self.assertEqual(kinds, [("kind", "Yusniar", "permintaan-informasi -> aspirasi")])
+        self.assertIn("(aspirasi)", self.d.cli("aspirations", "show", question).stdout)
+        p = self.d.cli("aspirations", "kind", question, "keluhan", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        status, body = self.d.http("POST", "/api/aspirations/%s/kind" % question, {"kind": "keluhan"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("permintaan-informasi", body["error"])
+        status, body = self.d.http("POST", "/api/aspirations/A9999/kind", {"kind": "aspirasi"})
+        self.assertEqual(status, 404, body)
+
+        # baru -> diproses (an answer) and diproses -> selesai (the officer's SELESAI) both reach the resident.
+        self.d.cli("sim", "send", "--from", OFFICER, "BALAS %s Pupuk datang hari Kamis." % complaint)
+        got = self.wait_text(NEIGHBOUR, "Pupuk datang hari Kamis.", "the answer")
+        self.assertIn("diproses", got[0])
+        self.d.cli("sim", "send", "--from", OFFICER, "SELESAI %s Jembatan sudah diperbaiki." % complaint)
+        got = self.wait_text(NEIGHBOUR, "Jembatan sudah diperbaiki.", "the closing message")
+        self.assertIn("selesai", got[0])
+        history = self.show(complaint)["history"]
+        self.assertEqual([(e["action"], e["status"]) for e in history],
+                         [("created", "baru"), ("answer", "diproses"), ("answer", "diproses"), ("status", "selesai")])
+        # baru -> ditolak from the desk.
+        self.d.cli_json("aspirations", "reject", question, "Sudah dijawab di rapat desa.", "--json")
+        got = self.wait_text(RESIDENT, "Sudah dijawab di rapat desa.", "the rejection")
+        self.assertIn("ditolak", got[0])
+
+
+class OverdueReminderTest(IntakeHelpers, DaemonTest):
+    """Overdue aspirations: flagged in lists, exports and the report; reminded to their officers, one
+    SMS each, at most once a day. No fake clock: the aspirations are made old in the database while
+    the daemon is stopped, and the scheduled run is switched off so that only the explicit trigger runs."""
+
+    def config(self):
+        return harness.test_config(limits={"reminder_time": ""})
+
+    def test_overdue_reminded_once_a_day(self):
+        irrigation = self.report(RESIDENT, "LAPOR irigasi di subak timur tersumbat #air")
+        fever = self.report(NEIGHBOUR, "LAPOR posyandu tutup, anak demam tidak bisa periksa #kesehatan")
+        answered = self.report("+6281200000103", "LAPOR jalan berlubang di dekat surau")
+        self.d.cli_json("aspirations", "reply", answered, "Sudah diperbaiki.", "--close", "--json")
+        status, body = self.d.http("POST", "/api/aspirations/remind", {})
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["overdue"], body["reminded"], body["officers"]), (0, 0, []))
+
+        # Received 30 days ago: long past 3 + 5 working days.
+        self.assertEqual(self.d.stop(), 0)
+        con = sqlite3.connect(self.d.db_file, timeout=30)
+        with con:
+            con.execute("UPDATE aspirations SET received_at = received_at - ?", (30 * 86400 * 1000,))
+        con.close()
+        self.d.start()
+        old_month = (wib_now() - datetime.timedelta(days=30)).strftime("%Y-%m")
+
+        overdue = self.d.cli_json("aspirations", "list", "--overdue", "--json")["aspirations"]
+        self.assertEqual(sorted(a["ticket"] for a in overdue), sorted([irrigation, fever]))
+        self.assertIn("!", [line for line in self.d.cli("aspirations", "list").stdout.splitlines()
+                            if line.startswith(irrigation)][0])
+        rows = {r["ticket"]: r for r in csv.DictReader(io.StringIO(
+            self.d.cli("export", "aspirations", "--format", "csv").stdout, newline=""))}
+        self.assertEqual((rows[irrigation]["overdue"], rows[fever]["overdue"], rows[answered]["overdue"]),
+                         ("yes", "yes", "no"))
+        self.assertEqual(self.d.cli_json("report", "--month", old_month, "--json")["overdue"], 2)
+
+        out = self.d.cli_json("aspirations", "remind", "--json")
+        self.assertEqual((out["overdue"], out["reminded"], out["already_today"]), (2, 2, 0))
+        by_officer = {o["phone"]: sorted(o["tickets"]) for o in out["officers"]}
+        # Each officer is reminded of the tickets whose tags they handle ("*": all of them), as forwarded.
+        tags = {t: set(self.show(t)["tags"]) for t in (irrigation, fever)}
+        expected = {}
+        for o in harness.load_example_config()["officers"]:
+            phone = "+62" + re.sub(r"\D", "", o["phone"])[1:]
+            mine = sorted(t for t in tags if "*" in o["tags"] or tags[t] & set(o["tags"]))
+            if mine:
+                expected[phone] = mine
+        self.assertEqual(by_officer, expected)
+        self.assertEqual(by_officer[OFFICER_E164], sorted([irrigation, fever]))
+        self.assertEqual(by_officer["+6281200000002"], [fever])  # Yusniar: kesehatan
+        got = self.d.wait_phones(lambda m: any(ph == OFFICER_E164 and t.startswith("Pengingat") for ph, _, t in m),
+                                 "the reminder to the village head", deadline_s=60)
+        reminder = [t for ph, _, t in got if ph == OFFICER_E164 and t.startswith("Pengingat")]
+        self.assertEqual(len(reminder), 1, reminder)
+        self.assertIn("2 aspirasi lewat batas waktu", reminder[0])
+        self.assertIn(irrigation, reminder[0])
+        self.assertIn(fever, reminder[0])
+        self.assertLessEqual(len(reminder[0]), 160)
+        self.assertIsNotNone(self.d.cli_json("aspirations", "show", fever, "--json")["reminded_at"])
+
+        # Never twice a day: a second trigger sends nothing (the scheduled run checks the same marks).
+        out = self.d.cli_json("aspirations", "remind", "--json")
+        self.assertEqual((out["overdue"], out["reminded"], out["already_today"], out["officers"]), (2, 0, 2, []))
+        text = self.d.cli("aspirations", "remind").stdout
+        self.assertIn("2 already reminded today", text)
+        reminders = self.d.db_query("SELECT phone FROM outbox WHERE text LIKE 'Pengingat%' ORDER BY phone")
+        self.assertEqual([r[0] for r in reminders], sorted(expected))
 
 
 if __name__ == "__main__":
