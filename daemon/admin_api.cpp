@@ -13,6 +13,7 @@
 #include "protocol/modem/modem_channel.hpp"
 #include "protocol/sim/sim_channel.hpp"
 #include "storage/disk_full.hpp"
+#include "core/json_depth.hpp"
 #include "storage/backup.hpp"
 
 namespace kentongan::daemon {
@@ -569,6 +570,8 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   }
   json body = json::object();
   if (!request.body.empty()) {
+    if (core::json_nesting_exceeds(request.body))
+      co_return error_reply(400, "the request body nests deeper than " + std::to_string(core::max_json_depth) + " levels");
     body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) co_return error_reply(400, "the request body is not a JSON object");
   }

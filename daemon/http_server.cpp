@@ -139,6 +139,20 @@ asio::awaitable<void> write_error(beast::tcp_stream& stream, http::status status
 
 /// Why a decoded path is refused before routing, or nullptr. The admin API is no file server, but
 /// a path that logs as something else (control characters, NUL) or climbs (..) is never meant well.
+// The query is never logged: callback secrets (Kannel's dlr-url token) and tokens travel there.
+// Control bytes are escaped so that a request cannot forge log lines.
+std::string loggable_path(std::string_view target) {
+  target = target.substr(0, std::min(target.find('?'), std::size_t{200}));
+  std::string out;
+  for (const char c : target) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '"' || c == '\\')
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out;
+}
+
 const char* bad_path(const std::string& path) {
   if (path.empty() || path.front() != '/') return "the request target must start with '/'";
   for (const char c : path)
@@ -224,12 +238,12 @@ asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, s
     } catch (const std::exception& e) {
       if (storage::is_disk_full(e)) {
         // Refused, not failed: nothing of this request was stored; the client may try again later.
-        if (log) log->error("http request refused reason=disk_full target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
+        if (log) log->error("http request refused reason=disk_full path=\"{}\" error=\"{}\"", loggable_path(std::string(req.target())), e.what());
         response = http_response{503, "application/json",
                                  R"({"error":"disk full: the database cannot be written; nothing of this request was stored, try again later","reason":"disk_full"})" "\n",
                                  {{"Retry-After", "30"}}};
       } else {
-        if (log) log->error("http handler failed target=\"{}\" error=\"{}\"", std::string(req.target()), e.what());
+        if (log) log->error("http handler failed path=\"{}\" error=\"{}\"", loggable_path(std::string(req.target())), e.what());
         response = http_response{500, "application/json", R"({"error":"internal error, see the daemon log"})" "\n", {}};
       }
     }

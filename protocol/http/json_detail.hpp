@@ -9,10 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.hpp"
+
 namespace kentongan::http::detail {
 
-/// Parses without throwing; a discarded value when the text is not JSON.
+/// Parses without throwing; a discarded value when the text is not JSON or nests too deep.
 inline nlohmann::json parse_json(std::string_view text) {
+  if (core::json_nesting_exceeds(text)) return nlohmann::json(nlohmann::json::value_t::discarded);
   return nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.hpp"
 #include "protocol/whatsapp/json_util.hpp"
 
 namespace kentongan::whatsapp {
@@ -188,6 +189,10 @@ webhook_result parse_webhook(std::string_view body) {
   webhook_result r;
   if (body.size() > max_webhook_bytes) {
     r.reason = "body larger than " + std::to_string(max_webhook_bytes) + " bytes";
+    return r;
+  }
+  if (core::json_nesting_exceeds(body)) {
+    r.reason = "JSON nested deeper than " + std::to_string(core::max_json_depth) + " levels";
     return r;
   }
   json doc = json::parse(body.begin(), body.end(), nullptr, false);
