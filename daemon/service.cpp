@@ -439,6 +439,15 @@ void service::retry_or_fail(const storage::outbox_row& row, const std::string& r
   change([id, next, reason](storage::store& s) { s.requeue(id, next, reason); });
 }
 
+void service::recover_from_throttling(channel_slot& slot) {
+  // Halved on every throttling answer, won back a little with every accepted submit: a network that
+  // throttled once for a minute must not keep the village at 5% of its rate until the next restart.
+  slot.throttle_factor = std::min(1.0, slot.throttle_factor * 1.02);
+  slot.bucket.set_rate(slot.settings.tps * slot.throttle_factor, std::max(1.0, slot.settings.tps / 10.0));
+  if (slot.throttle_factor >= 1.0)
+    dispatch_log_->info("channel back at its configured rate name={} rate={:.1f}/s", slot.link->name(), slot.settings.tps);
+}
+
 void service::on_submit_result(const std::string& channel_name, channel::submit_result result) {
   auto* slot = find_slot(channel_name);
   if (slot && slot->in_flight > 0) --slot->in_flight;
@@ -454,6 +463,7 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
   switch (result.outcome) {
     case channel::submit_outcome::accepted: {
       if (slot) ++slot->submitted;
+      if (slot && slot->throttle_factor < 1.0) recover_from_throttling(*slot);
       excluded_.erase(id);
       const auto provider = result.provider_id;
       const int parts = result.parts;

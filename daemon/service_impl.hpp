@@ -131,6 +131,7 @@ class service final : public channel::events {
   std::size_t backlog_size() const;
   void route(storage::outbox_row row, const std::vector<std::string>& excluded = {});
   void retry_or_fail(const storage::outbox_row& row, const std::string& reason);
+  void recover_from_throttling(channel_slot& slot);
   channel_slot* find_slot(const std::string& name);
   std::vector<channel_choice_input> channel_view() const;
   bool normal_allowed_now() const;
