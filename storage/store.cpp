@@ -1151,7 +1151,27 @@ std::optional<std::int64_t> store::store_inbound(const std::string& channel, con
   q->bind(":x", text);
   q->bind(":r", static_cast<std::int64_t>(core::to_millis(received_at)));
   q->bind(":t", now_ms());
-  if (q->exec() == 0) return std::nullopt;
+  if (q->exec() > 0) return db_->getLastInsertRowid();
+  // Same channel and provider id: a redelivery, unless the id was last seen long ago. Some networks
+  // give no id of their own (SMPP MO): their ids are fingerprints of the content, and a resident who
+  // texts the same "1" to next week's poll is not a redelivery. Such a late repeat is stored under a
+  // suffixed id, so nothing the network delivered is ever dropped.
+  const std::string base = provider_id;
+  use last(stmt("SELECT MAX(stored_at) FROM inbox WHERE channel = :c AND (provider_id = :p OR "
+                "(provider_id >= :p || '#' AND provider_id < :p || '$'))"));
+  last->bind(":c", channel);
+  last->bind(":p", base);
+  if (!last->executeStep() || last->getColumn(0).isNull()) return std::nullopt;
+  if (last->getColumn(0).getInt64() > now_ms() - inbound_redelivery_window_ms) return std::nullopt;
+  use again(stmt("INSERT INTO inbox (channel, provider_id, phone, text, received_at, stored_at) "
+                 "VALUES (:c, :p, :f, :x, :r, :t) ON CONFLICT (channel, provider_id) DO NOTHING"));
+  again->bind(":c", channel);
+  again->bind(":p", base + "#" + std::to_string(now_ms()));
+  again->bind(":f", from);
+  again->bind(":x", text);
+  again->bind(":r", static_cast<std::int64_t>(core::to_millis(received_at)));
+  again->bind(":t", now_ms());
+  if (again->exec() == 0) return std::nullopt;
   return db_->getLastInsertRowid();
 }
 

@@ -189,6 +189,10 @@ struct db_metrics {
   bool operator==(const db_metrics&) const = default;
 };
 
+/// How long a network's redelivery of an inbound message is recognised by its provider id (SMSCs retry an
+/// unacknowledged deliver_sm for hours; content-derived ids must not swallow next week's identical "1").
+inline constexpr std::int64_t inbound_redelivery_window_ms = 24LL * 60 * 60 * 1000;
+
 class store {  // one instance per thread; not thread-safe
  public:
   /// Opens (creating if needed) and migrates; read_only opens an existing database without migrating.
@@ -264,7 +268,8 @@ class store {  // one instance per thread; not thread-safe
   std::optional<core::message_state> outbox_state(std::int64_t id) const;
 
   // ---- inbox ----
-  /// nullopt = duplicate (same channel + provider_id); an empty provider_id is never a duplicate.
+  /// nullopt = duplicate (same channel + provider_id within `inbound_redelivery_window_ms`); an empty
+  /// provider_id is never a duplicate; an id seen longer ago is stored again under a suffixed id.
   std::optional<std::int64_t> store_inbound(const std::string& channel, const std::string& provider_id,
                                             const std::string& from, const std::string& text,
                                             core::time_point received_at);

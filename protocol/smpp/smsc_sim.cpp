@@ -137,7 +137,11 @@ struct smsc_simulator::impl : std::enable_shared_from_this<impl> {
   std::function<void(const smsc_event&)> sink;
   std::uint64_t next_link = 0;
   bool malformed_done = false;
-  std::uint64_t next_id = 0x10000;
+  // Ids start from the clock in microseconds, so a restarted simulator never hands out an id an
+  // earlier run gave (a receipt must not finish someone else's message), as long as a run submits
+  // fewer messages than microseconds pass between runs.
+  std::uint64_t next_id = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   std::mt19937 rng;
   steady::time_point throttle_window{};
   std::uint32_t throttle_count = 0;

@@ -147,3 +147,24 @@ TEST_CASE("the dispatcher's query uses the due index") {
   CHECK(details.find("outbox_due") != std::string::npos);
   CHECK(details.find("TEMP B-TREE") == std::string::npos);
 }
+
+TEST_CASE("an inbound provider id is a redelivery only within the redelivery window") {
+  // SMPP MO ids are fingerprints of the content: the same "1" a week later is a new message.
+  temp_dir dir;
+  const auto file = dir.path / "inbox.db";
+  store db(file);
+  const auto t = core::now();
+  const auto first = db.store_inbound("smsc", "fp-1", "+6281200000001", "1", t);
+  REQUIRE(first);
+  CHECK_FALSE(db.store_inbound("smsc", "fp-1", "+6281200000001", "1", t).has_value());
+  {
+    SQLite::Database raw(file.string(), SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE inbox SET stored_at = stored_at - " + std::to_string(inbound_redelivery_window_ms + 1000));
+  }
+  const auto week_later = db.store_inbound("smsc", "fp-1", "+6281200000001", "1", t);
+  REQUIRE(week_later);
+  CHECK(*week_later != *first);
+  // ...and its own redelivery is recognised again, under the suffixed id.
+  CHECK_FALSE(db.store_inbound("smsc", "fp-1", "+6281200000001", "1", t).has_value());
+  CHECK(db.unhandled_inbound(10).size() == 2);
+}
