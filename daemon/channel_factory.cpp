@@ -1,5 +1,7 @@
 #include "daemon/channel_factory.hpp"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -35,6 +37,12 @@ std::unique_ptr<channel::channel> make_smpp(boost::asio::io_context& io, const c
   es.system_id = p.system_id;
   // The secret is read here, at start-up, and handed to the channel; it is never logged.
   if (!p.password_file.empty()) es.password = config::read_secret(p.password_file);
+  // SMPP 3.4 §5.2.4: the password is a C-Octet String of at most 9 octets with its NUL. A longer one
+  // cannot be put in a bind at all: say so at start-up instead of a link that never binds.
+  if (es.password.size() > 8)
+    throw std::runtime_error("smpp channel " + cs.name + ": the password in " + p.password_file + " is " +
+                             std::to_string(es.password.size()) +
+                             " characters, SMPP 3.4 allows at most 8; ask the operator for the exact password");
   es.system_type = p.system_type;
   es.bind = p.bind == "transmitter" ? smpp::bind_mode::transmitter
             : p.bind == "receiver"  ? smpp::bind_mode::receiver

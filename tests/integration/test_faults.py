@@ -28,7 +28,7 @@ RECIPIENTS = 10000 if LONG else 1000
 TPS = 200 if LONG else 100
 WINDOW = 10
 DEADLINE_S = 3600 if LONG else 300
-PASSWORD = "rahasia-uji"
+PASSWORD = "uji-9876"  # SMPP 3.4 passwords are at most 8 characters
 # Share of the broadcast after which the simulator restarts, throttled for the rest of it.
 THROTTLE_AT = 0.9
 THROTTLE_AFTER = TPS // 2

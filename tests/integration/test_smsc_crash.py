@@ -33,7 +33,7 @@ MO_PER_RUN = 1000 if LONG else 200
 TPS = 1000 if LONG else 300
 WINDOW = 50 if LONG else 20
 DEADLINE_S = 3600 if LONG else 300
-PASSWORD = "rahasia-uji"
+PASSWORD = "uji-9876"  # SMPP 3.4 passwords are at most 8 characters
 
 
 def mo_sender(run, i):
