@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <stdexcept>
 
+#include "protocol/http/codec.hpp"
 #include "storage/disk_full.hpp"
 
 namespace kentongan::daemon {
@@ -14,35 +15,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+namespace http_codec = kentongan::http;  // `http` is Beast's here
 
 std::string http_request::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? std::string{} : it->second;
-}
-
-std::string url_decode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%' && i + 2 < text.size()) {
-      const int hi = hex(text[i + 1]);
-      const int lo = hex(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_as_space && c == '+' ? ' ' : c);
-  }
-  return out;
 }
 
 std::pair<std::string, std::uint16_t> split_host_port(const std::string& text) {
@@ -83,7 +60,7 @@ http_request to_request(const http::request<http::string_body>& req) {
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
   const auto q = out.target.find('?');
-  out.path = url_decode(std::string_view(out.target).substr(0, q), false);
+  out.path = http_codec::url_decode(std::string_view(out.target).substr(0, q), false);
   if (q != std::string::npos) {
     std::string_view rest = std::string_view(out.target).substr(q + 1);
     while (!rest.empty()) {
@@ -91,8 +68,8 @@ http_request to_request(const http::request<http::string_body>& req) {
       const auto pair = rest.substr(0, amp);
       const auto eq = pair.find('=');
       if (!pair.empty())
-        out.query[url_decode(pair.substr(0, eq), true)] =
-            eq == std::string_view::npos ? std::string{} : url_decode(pair.substr(eq + 1), true);
+        out.query[http_codec::url_decode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? std::string{} : http_codec::url_decode(pair.substr(eq + 1), true);
       if (amp == std::string_view::npos) break;
       rest.remove_prefix(amp + 1);
     }

@@ -65,7 +65,4 @@ class http_server {
 /// Splits "HOST:PORT" ("127.0.0.1:8787", "[::1]:80"); throws std::invalid_argument with the reason.
 std::pair<std::string, std::uint16_t> split_host_port(const std::string& text);
 
-/// Percent-decodes a URL component ('+' as space in queries).
-std::string url_decode(std::string_view text, bool plus_as_space);
-
 }  // namespace kentongan::daemon
