@@ -171,6 +171,37 @@ bool valid_timezone(std::string_view tz) {
   return fs::is_regular_file(zoneinfo / std::string(tz), ec);
 }
 
+/// A holiday as the admin writes it: "YYYY-MM-DD", a real calendar day; else why not.
+struct parsed_date {
+  std::optional<std::chrono::sys_days> day;
+  std::string error;
+};
+
+parsed_date parse_iso_date(std::string_view s) {
+  const bool shape = s.size() == 10 && s[4] == '-' && s[7] == '-' &&
+                     std::all_of(s.begin(), s.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
+  if (!shape) return {std::nullopt, "expected a date \"YYYY-MM-DD\" such as \"2026-12-25\", found " + q(s)};
+  auto number = [&](std::size_t from, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = from; i < from + n; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int y = number(0, 4), m = number(5, 2), d = number(8, 2);
+  // A year far from now is a typo (2062 for 2026 cannot be told apart, 0206 can).
+  if (y < 2000 || y > 2099) return {std::nullopt, q(s) + " is not a date this config can mean: the year must be 2000 to 2099"};
+  if (m < 1 || m > 12) return {std::nullopt, q(s) + " is not a date: there is no month " + std::to_string(m)};
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) {
+    const auto last = std::chrono::year_month_day_last{ymd.year(), std::chrono::month_day_last{ymd.month()}}.day();
+    static constexpr std::array<const char*, 12> months{"January", "February", "March",     "April",   "May",      "June",
+                                                        "July",    "August",   "September", "October", "November", "December"};
+    return {std::nullopt, fmt::format("{} is not a date: {} {} has {} days", q(s), months[static_cast<std::size_t>(m - 1)], y,
+                                      static_cast<unsigned>(last))};
+  }
+  return {std::chrono::sys_days{ymd}, {}};
+}
+
 std::optional<std::string> read_file(const fs::path& p, std::string& why) {
   std::ifstream in(p, std::ios::binary);
   if (!in) {
@@ -192,7 +223,7 @@ std::optional<std::string> read_file(const fs::path& p, std::string& why) {
 const std::vector<std::string> top_keys{"village", "storage", "http", "channels", "groups", "subscribers",
                                         "subscribers_csv", "officers", "keywords", "tags", "info", "replies",
                                         "limits", "unmatched", "ticket_prefix"};
-const std::vector<std::string> village_keys{"name", "region", "timezone", "country"};
+const std::vector<std::string> village_keys{"name", "region", "timezone", "country", "holidays", "holidays_file"};
 const std::vector<std::string> storage_keys{"path"};
 const std::vector<std::string> http_keys{"listen", "webhook_listen"};
 const std::vector<std::string> channel_common_keys{"name", "type", "tps", "window", "hourly_cap", "daily_cap",
@@ -384,7 +415,15 @@ class loader {
     return ok;
   }
   bool expect_object(const node& n) { return expect(n, json::value_t::object, "an object {…}"); }
-  bool expect_array(const node& n) { return expect(n, json::value_t::array, "an array […]"); }
+  /// A key that takes a list: a lone value where the list belongs (`"groups": "petani"`) is refused
+  /// with the list it should have been. `what` names the items; `example` is used unless the value is a
+  /// single string, which is shown inside the brackets it needs.
+  bool expect_list(const node& n, std::string_view what, std::string_view example) {
+    if (n->is_array()) return true;
+    const std::string like = n->is_string() ? "[" + q(n->get<std::string>()) + "]" : std::string(example);
+    fail(n, fmt::format("expected a list of {}, like {}, found {}", what, like, describe(*n)));
+    return false;
+  }
 
   /// An object's keys in the order the file writes them (nlohmann sorts them).
   std::vector<std::string> keys_in_file_order(const node& n) const {
@@ -520,6 +559,62 @@ class loader {
       if (c->is_string() && !is_known_region(cfg_.village.country))
         fail(c, "unknown country code " + describe(*c) + "; expected two capital letters such as \"ID\"");
     }
+    auto& days = cfg_.village.holidays;
+    if (auto h = n.member("holidays"); h && expect_list(h, "dates", "[\"2026-12-25\"]")) {
+      for (std::size_t i = 0; i < h->size(); ++i) {
+        const node e = h.element(i);
+        if (!expect(e, json::value_t::string, "a date \"YYYY-MM-DD\" such as \"2026-12-25\"")) continue;
+        const auto d = parse_iso_date(e->get<std::string>());
+        if (d.day) days.push_back(*d.day);
+        else fail(e, d.error);
+      }
+    }
+    path(n, "holidays_file", cfg_.village.holidays_file, true);
+    if (!cfg_.village.holidays_file.empty()) holidays_file(n.member("holidays_file"));
+    std::sort(days.begin(), days.end());
+    days.erase(std::unique(days.begin(), days.end()), days.end());
+  }
+
+  /// One date per line, "# …" comments (whole-line or after the date), blank lines ignored: the
+  /// national list (SKB libur nasional dan cuti bersama) pasted once a year.
+  void holidays_file(const node& n) {
+    const fs::path p = cfg_.village.holidays_file;
+    std::string why;
+    auto text = read_file(p, why);
+    if (!text) {
+      fail(n, fmt::format("cannot read {}: {}", q(p.string()), why));
+      return;
+    }
+    const std::string name = p.string();
+    std::istringstream lines(*text);
+    int line_no = 0;
+    for (std::string line; std::getline(lines, line);) {
+      ++line_no;
+      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a BOM from a Windows editor
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto hash = line.find('#');
+      const std::string_view content = std::string_view(line).substr(0, hash);
+      const auto start = content.find_first_not_of(" \t");
+      if (start == std::string_view::npos) continue;
+      const auto end = content.find_first_of(" \t", start);
+      const std::string_view word = content.substr(start, end == std::string_view::npos ? content.size() - start : end - start);
+      const auto column = [&](std::size_t byte) { return position_of_byte(line, byte).column; };
+      const auto d = parse_iso_date(word);
+      if (!d.day) {
+        errors_.push_back({name, line_no, column(start), d.error});
+        continue;
+      }
+      if (end != std::string_view::npos) {
+        if (const auto extra = content.find_first_not_of(" \t", end); extra != std::string_view::npos) {
+          errors_.push_back({name, line_no, column(extra),
+                             fmt::format("unexpected {} after the date; write one date per line and start a note "
+                                         "with #, like \"{}  # {}\"",
+                                         q(trim(content.substr(extra))), word, trim(content.substr(extra)))});
+          continue;
+        }
+      }
+      cfg_.village.holidays.push_back(*d.day);
+    }
   }
 
   void storage(const node& n) {
@@ -550,7 +645,7 @@ class loader {
   }
 
   void channels(const node& n) {
-    if (!n || !expect_array(n)) return;
+    if (!n || !expect_list(n, "channels", R"([{"name": "sim", "type": "sim"}])")) return;
     std::map<std::string, node> seen;
     for (std::size_t i = 0; i < n->size(); ++i) {
       const node c = n.element(i);
@@ -713,7 +808,7 @@ class loader {
     }
     opt(c, "balance_check_h", s.balance_check_h, 0, 24 * 31);
     opt(c, "balance_warn_below", s.balance_warn_below, 0.0, 1e12);
-    if (auto o = c.member("operators"); o && expect_array(o)) {
+    if (auto o = c.member("operators"); o && expect_list(o, "operators or number prefixes", R"(["telkomsel", "0812"])")) {
       for (std::size_t i = 0; i < o->size(); ++i) {
         const node e = o.element(i);
         std::string v;
@@ -796,7 +891,7 @@ class loader {
       opt(n, "body_contains", s.success.body_contains);
     }
     opt(c, "error_code_pointer", s.error_code_pointer);
-    if (auto n = c.member("errors"); n && expect_array(n)) {
+    if (auto n = c.member("errors"); n && expect_list(n, "error rules", R"([{"status": 429, "action": "slow_down"}])")) {
       for (std::size_t i = 0; i < n->size(); ++i) {
         const node e = n.element(i);
         if (!expect_object(e)) continue;
@@ -894,7 +989,7 @@ class loader {
   }
 
   void groups(const node& n) {
-    if (!n || !expect_array(n)) return;
+    if (!n || !expect_list(n, "groups", R"([{"id": "petani"}])")) return;
     for (std::size_t i = 0; i < n->size(); ++i) {
       const node g = n.element(i);
       if (!expect_object(g)) continue;
@@ -946,7 +1041,7 @@ class loader {
         continue;
       }
       tag_rule rule{tag, {}};
-      if (!expect_array(t)) continue;
+      if (!expect_list(t, "words", R"(["jalan", "jembatan"])")) continue;
       for (std::size_t i = 0; i < t->size(); ++i) {
         const node w = t.element(i);
         std::string word;
@@ -1120,7 +1215,7 @@ class loader {
   }
 
   void subscribers(const node& n) {
-    if (!n || !expect_array(n)) return;
+    if (!n || !expect_list(n, "subscribers", R"([{"phone": "0812-3456-7890", "groups": ["petani"]}])")) return;
     for (std::size_t i = 0; i < n->size(); ++i) {
       const node s = n.element(i);
       if (!expect_object(s)) continue;
@@ -1157,7 +1252,7 @@ class loader {
           ok = false;
         }
       }
-      if (auto g = s.member("groups"); g && expect_array(g)) {
+      if (auto g = s.member("groups"); g && expect_list(g, "group names", R"(["petani"])")) {
         for (std::size_t k = 0; k < g->size(); ++k) {
           const node e = g.element(k);
           std::string id;
@@ -1292,7 +1387,7 @@ class loader {
   }
 
   void officers(const node& n) {
-    if (!n || !expect_array(n)) return;
+    if (!n || !expect_list(n, "officers", R"([{"phone": "0812-3456-7890", "name": "Pak Kadus", "tags": ["*"]}])")) return;
     std::map<std::string, std::string> seen;
     std::vector<std::string> known_tags = tag_names_;
     known_tags.push_back("hoaks");  // HOAKS reports carry this tag whatever the rules say
@@ -1317,7 +1412,7 @@ class loader {
       if (off.phone.empty()) ok = false;
       if (require(o, "name")) opt(o, "name", off.name);
       opt(o, "role", off.role);
-      if (auto t = o.member("tags"); t && expect_array(t)) {
+      if (auto t = o.member("tags"); t && expect_list(t, "tags", R"(["infrastruktur"])")) {
         for (std::size_t k = 0; k < t->size(); ++k) {
           const node e = t.element(k);
           std::string tag;
@@ -1331,7 +1426,7 @@ class loader {
           }
         }
       }
-      if (auto g = o.member("groups"); g && expect_array(g)) {
+      if (auto g = o.member("groups"); g && expect_list(g, "group names", R"(["petani"])")) {
         for (std::size_t k = 0; k < g->size(); ++k) {
           const node e = g.element(k);
           std::string id;

@@ -6,6 +6,7 @@
 #include "core/model.hpp"
 #include "protocol/http/settings.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -36,6 +37,11 @@ struct village_settings {
   std::string region;
   std::string timezone = "Asia/Jakarta";
   std::string country = "ID";  ///< default region for phone numbers written without a country code
+  /// Days off besides Saturday and Sunday (national holidays, cuti bersama): deadlines in working days
+  /// skip them and no overdue reminder goes out on them. From "holidays" and "holidays_file",
+  /// sorted, without duplicates.
+  std::vector<std::chrono::sys_days> holidays;
+  std::string holidays_file;  ///< resolved by load(); "" = none
 };
 
 struct storage_settings {
