@@ -1215,6 +1215,16 @@ std::optional<std::int64_t> store::find_repeat(const std::string& phone, const s
   return q->getColumn(0).getInt64();
 }
 
+std::int64_t store::count_submitted_since(const std::string& channel, core::time_point since) const {
+  // Every submitted row has a provider id, so the partial outbox_provider index narrows the scan to
+  // this channel's submitted rows; run once per channel at start, it needs no index of its own.
+  use q(stmt("SELECT count(*) FROM outbox WHERE channel = :c AND provider_id IS NOT NULL AND submitted_at >= :s"));
+  q->bind(":c", channel);
+  q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
 std::int64_t store::direct_count(const std::string& phone, core::time_point since) const {
   use q(stmt("SELECT count(*) FROM outbox WHERE phone = :p AND broadcast_id IS NULL AND created_at >= :s"));
   q->bind(":p", phone);

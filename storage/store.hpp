@@ -266,6 +266,10 @@ class store {  // one instance per thread; not thread-safe
   std::int64_t enqueue_direct(const std::string& phone, const std::string& text, core::priority,
                               const std::string& channel_pref);  ///< replies, officer forwards
   std::optional<core::message_state> outbox_state(std::int64_t id) const;
+  /// Messages `channel` handed to the network (submitted_at set) at or after `since`, whatever their state
+  /// now; one per message, not per part. Seeds the hourly/daily caps at start, so a restart does not forget
+  /// what a SIM card already sent this hour or day (issue 3).
+  std::int64_t count_submitted_since(const std::string& channel, core::time_point since) const;
 
   // ---- inbox ----
   /// nullopt = duplicate (same channel + provider_id within `inbound_redelivery_window_ms`); an empty
