@@ -2,26 +2,20 @@
 
 #include <cctype>
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
+
+#include "tests/fakes/http_fake_server.hpp"
 
 namespace kentongan::fakes {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-using asio::ip::tcp;
 using nlohmann::json;
 
 namespace {
 
-struct answer {
-  bhttp::status status = bhttp::status::ok;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
-};
+using answer = http_fake_answer;
 
 answer reply(bhttp::status status, std::string body, std::string type = "application/json") {
   answer a;
@@ -93,22 +87,19 @@ std::optional<aggregator_behaviour> parse_aggregator_behaviour(std::string_view 
   return std::nullopt;
 }
 
-struct aggregator::impl : std::enable_shared_from_this<aggregator::impl> {
-  impl(asio::io_context& io_context, aggregator_settings s) : io(io_context), settings(std::move(s)), acceptor(io_context) {}
+struct aggregator::impl : http_fake_server {
+  impl(asio::io_context& io_context, aggregator_settings s)
+      : http_fake_server(io_context, "fake-aggregator"), settings(std::move(s)) {}
 
   struct rule {
     aggregator_behaviour b;
     int times;
   };
 
-  asio::io_context& io;
   aggregator_settings settings;
-  tcp::acceptor acceptor;
   std::map<std::string, rule> behaviours;
   std::vector<aggregator_request> requests;
-  std::vector<std::weak_ptr<beast::tcp_stream>> streams;
   std::uint64_t next_id = 1;
-  bool running = false;
 
   aggregator_behaviour behaviour_for(const std::string& to) {
     const auto it = behaviours.find(to);
@@ -170,7 +161,9 @@ struct aggregator::impl : std::enable_shared_from_this<aggregator::impl> {
     return reply(bhttp::status::not_found, R"({"error":"unknown control route"})");
   }
 
-  std::optional<answer> handle(const bhttp::request<bhttp::string_body>& req) {
+  asio::awaitable<std::optional<http_fake_answer>> respond(const http_fake_request& req) override { co_return handle(req); }
+
+  std::optional<answer> handle(const http_fake_request& req) {
     aggregator_request rec;
     rec.method = std::string(req.method_string());
     rec.target = std::string(req.target());
@@ -237,89 +230,19 @@ struct aggregator::impl : std::enable_shared_from_this<aggregator::impl> {
 
 namespace {
 
-asio::awaitable<void> serve_connection(std::shared_ptr<aggregator::impl> self, std::shared_ptr<beast::tcp_stream> stream) {
-  beast::flat_buffer buffer;
-  for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(1 << 20);
-    stream->expires_after(std::chrono::seconds(60));
-    boost::system::error_code ec;
-    co_await bhttp::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
-    const auto& req = parser.get();
-    const auto a = self->handle(req);
-    if (!a) continue;  // hang: the client's timeout fires
-    bhttp::response<bhttp::string_body> res{a->status, req.version()};
-    res.set(bhttp::field::server, "fake-aggregator");
-    res.set(bhttp::field::content_type, a->content_type);
-    for (const auto& [k, v] : a->headers) res.set(k, v);
-    res.keep_alive(req.keep_alive());
-    res.body() = a->body;
-    res.prepare_payload();
-    co_await bhttp::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !req.keep_alive()) break;
-  }
-  boost::system::error_code ignored;
-  stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream->close();
-}
-
-asio::awaitable<void> accept_loop(std::shared_ptr<aggregator::impl> self) {
-  while (self->running) {
-    boost::system::error_code ec;
-    tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (!self->running || ec == asio::error::operation_aborted) break;
-      continue;
-    }
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-    std::erase_if(self->streams, [](const auto& w) { return w.expired(); });
-    self->streams.push_back(stream);
-    asio::co_spawn(self->io, serve_connection(self, stream), asio::detached);
-  }
-}
-
 asio::awaitable<void> callback_task(std::shared_ptr<aggregator::impl> self, std::string url, std::string method,
                                     std::string content_type, std::string body, std::map<std::string, std::string> headers,
                                     std::function<void(int, std::string)> done) {
-  int status = 0;
-  std::string answer_body;
-  std::string_view rest(url);
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  const auto slash = rest.find('/');
-  const std::string hostport(rest.substr(0, slash));
-  const std::string target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  const auto colon = hostport.rfind(':');
-  const std::string host = hostport.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
-  boost::system::error_code ec;
-  tcp::resolver resolver(self->io);
-  const auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) {
-    beast::tcp_stream stream(self->io);
-    stream.expires_after(std::chrono::seconds(10));
-    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) {
-      bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-      req.set(bhttp::field::host, hostport);
-      if (!body.empty()) req.set(bhttp::field::content_type, content_type);
-      for (const auto& [k, v] : headers) req.set(k, v);
-      req.body() = body;
-      req.prepare_payload();
-      co_await bhttp::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
-      if (!ec) {
-        beast::flat_buffer buffer;
-        bhttp::response<bhttp::string_body> res;
-        co_await bhttp::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec) {
-          status = static_cast<int>(res.result_int());
-          answer_body = res.body();
-        }
-      }
-      boost::system::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    }
-  }
+  const http_fake_url parts = split_url(url);
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), parts.target, 11};
+  req.set(bhttp::field::host, parts.hostport);
+  if (!body.empty()) req.set(bhttp::field::content_type, content_type);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  http_fake_reply got = co_await send_request(self->io(), parts, req);
+  const int status = got.status;
+  std::string answer_body = std::move(got.body);
   self->callbacks.push_back({url, status, answer_body});
   if (done) done(status, std::move(answer_body));
 }
@@ -328,9 +251,9 @@ asio::awaitable<void> callback_task(std::shared_ptr<aggregator::impl> self, std:
 
 void aggregator::impl::start_callback(std::string url, std::string method, std::string content_type, std::string body,
                                       std::map<std::string, std::string> headers, std::function<void(int, std::string)> done) {
-  asio::co_spawn(io,
-                 callback_task(shared_from_this(), std::move(url), std::move(method), std::move(content_type), std::move(body),
-                               std::move(headers), std::move(done)),
+  asio::co_spawn(io(),
+                 callback_task(std::static_pointer_cast<impl>(shared_from_this()), std::move(url), std::move(method),
+                               std::move(content_type), std::move(body), std::move(headers), std::move(done)),
                  asio::detached);
 }
 
@@ -339,30 +262,11 @@ aggregator::aggregator(asio::io_context& io, aggregator_settings settings)
 
 aggregator::~aggregator() { stop(); }
 
-void aggregator::start(const std::string& address, std::uint16_t port) {
-  const tcp::endpoint ep(asio::ip::make_address(address), port);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen();
-  impl_->running = true;
-  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
-}
+void aggregator::start(const std::string& address, std::uint16_t port) { impl_->listen(address, port); }
 
-void aggregator::stop() {
-  impl_->running = false;
-  boost::system::error_code ignored;
-  impl_->acceptor.close(ignored);
-  for (auto& w : impl_->streams)
-    if (auto s = w.lock()) s->socket().close(ignored);
-  impl_->streams.clear();
-}
+void aggregator::stop() { impl_->close(); }
 
-std::uint16_t aggregator::port() const {
-  boost::system::error_code ec;
-  const auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
+std::uint16_t aggregator::port() const { return impl_->port(); }
 
 std::string aggregator::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
 

@@ -2,18 +2,16 @@
 
 #include <deque>
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "protocol/whatsapp/signature.hpp"
+#include "tests/fakes/http_fake_server.hpp"
 
 namespace kentongan::fakes {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using asio::ip::tcp;
 using nlohmann::json;
 
 namespace {
@@ -67,19 +65,15 @@ std::optional<behaviour> parse_behaviour(std::string_view s) {
   return std::nullopt;
 }
 
-struct graph_api::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& io_context, graph_api_settings s) : io(io_context), settings(std::move(s)), acceptor(io_context) {}
+struct graph_api::impl : http_fake_server {
+  impl(asio::io_context& io_context, graph_api_settings s)
+      : http_fake_server(io_context, "fake-graph-api"), settings(std::move(s)) {}
 
-  asio::io_context& io;
   graph_api_settings settings;
-  tcp::acceptor acceptor;
   std::map<std::string, behaviour> behaviours;  // by digits
   std::deque<std::pair<behaviour, std::size_t>> script;  // consumed by the next requests, whoever they are for
   std::vector<recorded_request> requests;
-  std::vector<std::weak_ptr<beast::tcp_stream>> streams;
-  std::size_t connections = 0;
   std::uint64_t next_id = 1;
-  bool running = false;
 
   behaviour behaviour_for(const std::string& to) {
     while (!script.empty() && script.front().second == 0) script.pop_front();
@@ -139,7 +133,9 @@ struct graph_api::impl : std::enable_shared_from_this<impl> {
     return answer{http::status::ok, ok.dump()};
   }
 
-  std::optional<answer> handle(const http::request<http::string_body>& req) {
+  asio::awaitable<std::optional<http_fake_answer>> respond(const http_fake_request& req) override;
+
+  std::optional<answer> handle(const http_fake_request& req) {
     recorded_request rec;
     rec.method = std::string(req.method_string());
     rec.target = std::string(req.target());
@@ -275,95 +271,19 @@ struct graph_api::impl : std::enable_shared_from_this<impl> {
 
 namespace {
 
-asio::awaitable<int> post_signed(const std::shared_ptr<graph_api::impl>& self, const std::string& url,
-                                 const std::string& body, const std::string& signature);
-
-asio::awaitable<void> serve_connection(std::shared_ptr<graph_api::impl> self, std::shared_ptr<beast::tcp_stream> stream) {
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(1 << 20);
-    stream->expires_after(std::chrono::seconds(60));
-    boost::system::error_code ec;
-    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
-    const auto& req = parser.get();
-    auto a = self->handle(req);
-    if (!a) continue;  // hang: read on; the client gives up and closes
-    if (a->post) {
-      const pending_post post = std::move(*a->post);
-      const int status = co_await post_signed(self, post.url, post.body, post.signature);
-      a->body = "{\"status\":" + std::to_string(status) + "}";
-    }
-    http::response<http::string_body> res{a->status, req.version()};
-    res.set(http::field::server, "fake-graph-api");
-    res.set(http::field::content_type, a->content_type);
-    res.keep_alive(req.keep_alive());
-    res.body() = a->body;
-    res.prepare_payload();
-    co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !req.keep_alive()) break;
-  }
-  boost::system::error_code ignored;
-  stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream->close();
-}
-
-asio::awaitable<void> accept_loop(std::shared_ptr<graph_api::impl> self) {
-  while (self->running) {
-    boost::system::error_code ec;
-    tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (!self->running || ec == asio::error::operation_aborted) break;
-      continue;
-    }
-    ++self->connections;
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-    std::erase_if(self->streams, [](const auto& w) { return w.expired(); });
-    self->streams.push_back(stream);
-    asio::co_spawn(self->io, serve_connection(self, stream), asio::detached);
-  }
-}
-
 // Parameters by const reference: the caller's named locals outlive the coroutine (g++ 12 note in
 // docs/architecture.md).
 asio::awaitable<int> post_signed(const std::shared_ptr<graph_api::impl>& self, const std::string& url,
                                  const std::string& body, const std::string& signature) {
-  int status = 0;
-  std::string_view rest(url);
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  const auto slash = rest.find('/');
-  const std::string hostport(rest.substr(0, slash));
-  const std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  const auto colon = hostport.rfind(':');
-  const std::string host = hostport.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
-  boost::system::error_code ec;
-  tcp::resolver resolver(self->io);
-  const auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) {
-    beast::tcp_stream stream(self->io);
-    stream.expires_after(std::chrono::seconds(10));
-    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) {
-      http::request<http::string_body> req{http::verb::post, path, 11};
-      req.set(http::field::host, hostport);
-      req.set(http::field::content_type, "application/json");
-      req.set("X-Hub-Signature-256", signature.empty() ? whatsapp::sign_body(body, self->settings.app_secret) : signature);
-      req.body() = body;
-      req.prepare_payload();
-      co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
-      if (!ec) {
-        beast::flat_buffer buffer;
-        http::response<http::string_body> res;
-        co_await http::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec) status = static_cast<int>(res.result_int());
-      }
-      boost::system::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    }
-  }
-  co_return status;
+  const http_fake_url parts = split_url(url);
+  http::request<http::string_body> req{http::verb::post, parts.target, 11};
+  req.set(http::field::host, parts.hostport);
+  req.set(http::field::content_type, "application/json");
+  req.set("X-Hub-Signature-256", signature.empty() ? whatsapp::sign_body(body, self->settings.app_secret) : signature);
+  req.body() = body;
+  req.prepare_payload();
+  const http_fake_reply got = co_await send_request(self->io(), parts, req);
+  co_return got.status;
 }
 
 asio::awaitable<void> post_task(std::shared_ptr<graph_api::impl> self, std::string url, std::string body,
@@ -374,8 +294,20 @@ asio::awaitable<void> post_task(std::shared_ptr<graph_api::impl> self, std::stri
 
 }  // namespace
 
+asio::awaitable<std::optional<http_fake_answer>> graph_api::impl::respond(const http_fake_request& req) {
+  auto a = handle(req);
+  if (!a) co_return std::nullopt;
+  if (a->post) {
+    const pending_post post = std::move(*a->post);
+    const auto self = std::static_pointer_cast<impl>(shared_from_this());
+    const int status = co_await post_signed(self, post.url, post.body, post.signature);
+    a->body = "{\"status\":" + std::to_string(status) + "}";
+  }
+  co_return http_fake_answer{a->status, std::move(a->body), std::move(a->content_type), {}};
+}
+
 void graph_api::impl::start_webhook(std::string url, std::string body, std::function<void(int)> done, std::string signature) {
-  asio::co_spawn(io, post_task(shared_from_this(), std::move(url), std::move(body), std::move(done), std::move(signature)),
+  asio::co_spawn(io(), post_task(std::static_pointer_cast<impl>(shared_from_this()), std::move(url), std::move(body), std::move(done), std::move(signature)),
                  asio::detached);
 }
 
@@ -384,30 +316,11 @@ graph_api::graph_api(asio::io_context& io, graph_api_settings settings)
 
 graph_api::~graph_api() { stop(); }
 
-void graph_api::start(const std::string& address, std::uint16_t port) {
-  const tcp::endpoint ep(asio::ip::make_address(address), port);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen();
-  impl_->running = true;
-  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
-}
+void graph_api::start(const std::string& address, std::uint16_t port) { impl_->listen(address, port); }
 
-void graph_api::stop() {
-  impl_->running = false;
-  boost::system::error_code ignored;
-  impl_->acceptor.close(ignored);
-  for (auto& w : impl_->streams)
-    if (auto s = w.lock()) s->socket().close(ignored);
-  impl_->streams.clear();
-}
+void graph_api::stop() { impl_->close(); }
 
-std::uint16_t graph_api::port() const {
-  boost::system::error_code ec;
-  const auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
+std::uint16_t graph_api::port() const { return impl_->port(); }
 
 std::string graph_api::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
@@ -417,7 +330,7 @@ void graph_api::set_token(std::string token) { impl_->settings.token = std::move
 void graph_api::push_script(behaviour b, std::size_t count) { impl_->script.emplace_back(b, count); }
 const std::vector<recorded_request>& graph_api::requests() const { return impl_->requests; }
 void graph_api::clear_requests() { impl_->requests.clear(); }
-std::size_t graph_api::connections() const { return impl_->connections; }
+std::size_t graph_api::connections() const { return impl_->connections(); }
 
 void graph_api::post_webhook(std::string url, std::string body, std::function<void(int)> done, std::string signature_header) {
   impl_->start_webhook(std::move(url), std::move(body), std::move(done), std::move(signature_header));
