@@ -9,11 +9,13 @@ daemon's response timeout and enquire_link must notice) or refuses new links.
 
 import json
 import os
+import random
 import select
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -38,12 +40,14 @@ def digits(phone):
 
 class SmscSim:
     """`kentongan smsc-sim` on 127.0.0.1: the first start picks a free port, later starts reuse it
-    (a restart, as the daemon sees it). Every run appends to the same record file."""
+    (a restart, as the daemon sees it). Every run appends to the same record file. password "" lets
+    any password bind; `args` are more smsc-sim options (--malformed, --mo-file, …)."""
 
-    def __init__(self, workdir, name="smsc", password="rahasia", dlr_delay_ms=0, throttle_after=0, port=0):
+    def __init__(self, workdir, name="smsc", password="rahasia", dlr_delay_ms=0, throttle_after=0, port=0, args=()):
         self.workdir, self.name, self.password = workdir, name, password
         self.dlr_delay_ms, self.throttle_after = dlr_delay_ms, throttle_after
         self.port = port
+        self.args = list(args)
         self.record_file = os.path.join(workdir, "%s-record.jsonl" % name)
         self.proc = None
         self.runs = 0
@@ -55,9 +59,10 @@ class SmscSim:
         """mo_lines: [(from, text)] sent to the first receiver that binds in this run."""
         assert self.proc is None
         self.runs += 1
-        args = [harness.KENTONGAN, "smsc-sim", "--listen", "127.0.0.1:%d" % self.port,
-                "--record", self.record_file, "--password", self.password,
-                "--dlr-delay", str(self.dlr_delay_ms)]
+        args = [harness.KENTONGAN, "smsc-sim", "--listen", "127.0.0.1:%d" % self.port, "--record", self.record_file]
+        if self.password:
+            args += ["--password", self.password]
+        args += ["--dlr-delay", str(self.dlr_delay_ms)] + self.args
         ta = self.throttle_after if throttle_after is None else throttle_after
         if ta:
             args += ["--throttle-after", str(ta)]
@@ -92,8 +97,9 @@ class SmscSim:
             time.sleep(0.2)
 
     def stop(self):
+        """SIGTERM; returns what every run printed (the last one ends with its counters)."""
         if self.proc is None:
-            return
+            return self.log_text()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -101,6 +107,13 @@ class SmscSim:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.proc = None
+        self._log.close()
+        return self.log_text()
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
         self.proc = None
         self._log.close()
 
@@ -114,9 +127,50 @@ class SmscSim:
                 pass
         return "\n".join(parts)
 
-    def events(self):
-        """Every event recorded so far (all runs), in order."""
-        return self._reader.read()
+    def events(self, kind=None):
+        """Every event recorded so far (all runs), in order; only those of `kind` when given."""
+        events = self._reader.read()
+        return events if kind is None else [e for e in events if e["event"] == kind]
+
+    def wait_events(self, predicate, what, daemon=None, deadline_s=120):
+        """Until predicate(events()) holds; returns the events."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            ev = self.events()
+            if predicate(ev):
+                return ev
+            if time.monotonic() > deadline:
+                raise AssertionError("smsc-sim never recorded %s within %ds; last events %s\n%s\n%s"
+                                     % (what, deadline_s, ev[-10:], self.log_text(),
+                                        daemon.log_text() if daemon else ""))
+            time.sleep(0.1)
+
+
+def seeded_rng():
+    """A random.Random for the fault moments: KENTONGAN_SEED=N replays a run; the seed is printed."""
+    seed = int(os.environ.get("KENTONGAN_SEED") or random.SystemRandom().randrange(1 << 30))
+    sys.stderr.write("\nKENTONGAN_SEED=%d\n" % seed)
+    return random.Random(seed)
+
+
+def smpp_daemon(test, channels, limits, password, extra_csv_rows):
+    """The daemon of the crash and fault suites (not started): harness.test_config with `limits` and
+    these channels (their password_file "smsc.pass" holds `password`, 0600), cleaned up after `test`."""
+    cfg = harness.test_config(extra_csv_rows=extra_csv_rows, limits=limits)
+    cfg["channels"] = channels
+    d = harness.Daemon(cfg, extra_csv_rows=extra_csv_rows)
+    test.addCleanup(d.cleanup)
+    with open(os.path.join(d.dir, "smsc.pass"), "w") as f:
+        f.write(password + "\n")
+    os.chmod(os.path.join(d.dir, "smsc.pass"), 0o600)
+    return d
+
+
+def smsc_sim(test, workdir, name, port, password, **kwargs):
+    """An SmscSim (not started) stopped after `test`."""
+    sim = SmscSim(workdir, name, password=password, port=port, **kwargs)
+    test.addCleanup(sim.stop)
+    return sim
 
 
 class RecordReader:

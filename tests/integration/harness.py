@@ -488,24 +488,43 @@ FILE_LINE_COL = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+):(?P<col>\d+): 
 WA_PHONE_NUMBER_ID = "106540352242922"
 
 
-class FakeGraphApi:
-    """`fake_graph_api` on 127.0.0.1 and a free port: records every request to the Cloud API, answers
-    per recipient (or by a script), and posts webhooks signed with the app secret."""
+def whatsapp_channel(api_base, name="wa", tps=50, window=10, templates=None, **extra):
+    """A "whatsapp" channel entry whose secrets are the files wa.token, wa.secret and wa.verify next
+    to the config (write them with write_whatsapp_secrets before the daemon starts)."""
+    ch = {"name": name, "type": "whatsapp", "api_base": api_base, "api_version": "v21.0",
+          "phone_number_id": WA_PHONE_NUMBER_ID, "token_file": "wa.token", "app_secret_file": "wa.secret",
+          "verify_token_file": "wa.verify", "tps": tps, "window": window,
+          "templates": {"broadcast": "pengumuman_desa"} if templates is None else templates}
+    ch.update(extra)
+    return ch
 
-    def __init__(self, token="test-token", app_secret="test-app-secret", phone_number_id=WA_PHONE_NUMBER_ID):
-        path = fake_binary("fake-graph-api")
+
+def write_whatsapp_secrets(daemon, token="test-token", app_secret="test-app-secret", verify_token="kentongan-verify"):
+    for name, value in (("wa.token", token), ("wa.secret", app_secret), ("wa.verify", verify_token)):
+        with open(os.path.join(daemon.dir, name), "w") as f:
+            f.write(value + "\n")
+
+
+# The fakes from tests/fakes as their own processes (tests/fakes/fake_main.hpp: the same command line
+# and "listening http://…" line for each)
+
+
+class FakeHttpProcess:
+    """A fake HTTP server from tests/fakes (`binary` as given to the harness) on 127.0.0.1 and a free
+    port, started with `args`; its control routes (/_fake/…) take and answer JSON."""
+
+    def __init__(self, binary, program, what, args=(), skip_reason=None):
+        path = fake_binary(binary)
         if not path:
-            raise unittest.SkipTest("fake_graph_api is not built (configure with the WhatsApp channel)")
-        self.token, self.app_secret, self.phone_number_id = token, app_secret, phone_number_id
+            raise unittest.SkipTest(skip_reason or "%s is not built" % program)
+        self.what = what
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([path, "--port", "0", "--token", token, "--app-secret", app_secret,
-                                      "--phone-number-id", phone_number_id],
-                                     stdout=subprocess.PIPE, stderr=self.log)
+        self.proc = subprocess.Popen([path, "--port", "0"] + list(args), stdout=subprocess.PIPE, stderr=self.log)
         line = self.proc.stdout.readline().decode()
         m = re.match(r"listening (http://\S+)", line)
         if not m:
             self.stop()
-            raise AssertionError("fake_graph_api did not start: %r" % line)
+            raise AssertionError("%s did not start: %r" % (program, line))
         self.base_url = m.group(1)
 
     def stop(self):
@@ -530,9 +549,33 @@ class FakeGraphApi:
             return json.loads(r.read() or b"null")
 
     def requests(self):
-        """Every request to /{version}/{phone_number_id}/messages so far, in order (dicts: to, type,
-        body, authorization, answer_id, answer_status; answer_status 0 = never answered)."""
+        """Every request the fake recorded so far, in order (answer_status 0 = never answered)."""
         return self.call("GET", "/_fake/requests")
+
+    def wait_requests(self, predicate, what, deadline_s=FINISH_DEADLINE_S, daemon=None):
+        """Until predicate(requests()) holds; returns the requests."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            got = self.requests()
+            if predicate(got):
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError("%s never saw %s within %ds; requests %s\n%s"
+                                     % (self.what, what, deadline_s, json.dumps(got[-20:], indent=1),
+                                        daemon.log_text() if daemon else ""))
+            time.sleep(0.2)
+
+
+class FakeGraphApi(FakeHttpProcess):
+    """`fake_graph_api` (tests/fakes/graph_api_main.cpp): records every request to the Cloud API
+    (dicts: to, type, body, authorization, answer_id, answer_status), answers per recipient (or by a
+    script), and posts webhooks signed with the app secret."""
+
+    def __init__(self, token="test-token", app_secret="test-app-secret", phone_number_id=WA_PHONE_NUMBER_ID):
+        self.token, self.app_secret, self.phone_number_id = token, app_secret, phone_number_id
+        super().__init__("fake-graph-api", "fake_graph_api", "the fake Graph API",
+                         ["--token", token, "--app-secret", app_secret, "--phone-number-id", phone_number_id],
+                         "fake_graph_api is not built (configure with the WhatsApp channel)")
 
     def set_behaviour(self, to, behaviour):
         self.call("POST", "/_fake/behaviour", {"to": to, "behaviour": behaviour})
@@ -558,32 +601,17 @@ class FakeGraphApi:
             req["signature"] = signature
         return self.call("POST", "/_fake/webhook", req)["status"]
 
-    def wait_requests(self, predicate, what, deadline_s=FINISH_DEADLINE_S, daemon=None):
-        """Until predicate(requests()) holds; returns the requests."""
-        deadline = time.monotonic() + deadline_s
-        while True:
-            got = self.requests()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError("the fake Graph API never saw %s within %ds; requests %s\n%s"
-                                     % (what, deadline_s, json.dumps(got[-20:], indent=1),
-                                        daemon.log_text() if daemon else ""))
-            time.sleep(0.2)
 
+class FakeAggregator(FakeHttpProcess):
+    """`fake_aggregator` (tests/fakes/aggregator_main.cpp): records every send (dicts: method, path,
+    params, to, answer_id, answer_status) and answers per recipient."""
 
-def whatsapp_channel(api_base, name="wa", tps=50, window=10, templates=None, **extra):
-    """A "whatsapp" channel entry whose secrets are the files wa.token, wa.secret and wa.verify next
-    to the config (write them with write_whatsapp_secrets before the daemon starts)."""
-    ch = {"name": name, "type": "whatsapp", "api_base": api_base, "api_version": "v21.0",
-          "phone_number_id": WA_PHONE_NUMBER_ID, "token_file": "wa.token", "app_secret_file": "wa.secret",
-          "verify_token_file": "wa.verify", "tps": tps, "window": window,
-          "templates": {"broadcast": "pengumuman_desa"} if templates is None else templates}
-    ch.update(extra)
-    return ch
+    def __init__(self):
+        super().__init__("fake-aggregator", "fake_aggregator", "the fake aggregator", (),
+                         "fake_aggregator is not built (the harness got no --fake-aggregator PATH)")
 
+    def set_behaviour(self, to, behaviour, times=-1):
+        self.call("POST", "/_fake/behaviour", {"to": to, "behaviour": behaviour, "times": times})
 
-def write_whatsapp_secrets(daemon, token="test-token", app_secret="test-app-secret", verify_token="kentongan-verify"):
-    for name, value in (("wa.token", token), ("wa.secret", app_secret), ("wa.verify", verify_token)):
-        with open(os.path.join(daemon.dir, name), "w") as f:
-            f.write(value + "\n")
+    def wait_requests(self, predicate, what, daemon, deadline_s=90):
+        return super().wait_requests(predicate, what, deadline_s, daemon)

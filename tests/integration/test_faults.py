@@ -14,13 +14,13 @@ KENTONGAN_SEED=N replays the same fault moments (the seed is printed).
 
 import json
 import os
-import random
 import sqlite3
 import sys
 import time
 
+import faultproxy
 import harness
-from faultproxy import FaultProxy, SmscSim, digits, smpp_channel
+from faultproxy import FaultProxy, digits, smpp_channel
 from harness import DaemonTest
 
 LONG = os.environ.get("KENTONGAN_LONG") == "1"
@@ -46,24 +46,15 @@ class SmppFaultTest(DaemonTest):
     extra_csv_rows = RECIPIENTS
 
     def setUp(self):
-        seed = int(os.environ.get("KENTONGAN_SEED") or random.SystemRandom().randrange(1 << 30))
-        sys.stderr.write("\nKENTONGAN_SEED=%d\n" % seed)
-        self.rng = random.Random(seed)
+        self.rng = faultproxy.seeded_rng()
         sim_port = harness.free_port()
         self.proxy = FaultProxy(sim_port)
         self.addCleanup(self.proxy.close)
-        cfg = harness.test_config(extra_csv_rows=self.extra_csv_rows, limits={
-            "retry_base_s": 1, "retry_max_s": 2, "auto_replies_per_hour": 0})
-        cfg["channels"] = [smpp_channel("smsc", self.proxy.port, "smsc.pass", tps=TPS, window=WINDOW,
-                                        max_attempts=100, enquire_link_s=1, response_timeout_s=2,
-                                        reconnect_max_s=1)]
-        self.d = harness.Daemon(cfg, extra_csv_rows=self.extra_csv_rows)
-        self.addCleanup(self.d.cleanup)
-        with open(os.path.join(self.d.dir, "smsc.pass"), "w") as f:
-            f.write(PASSWORD + "\n")
-        os.chmod(os.path.join(self.d.dir, "smsc.pass"), 0o600)
-        self.sim = SmscSim(self.d.dir, "smsc", password=PASSWORD, dlr_delay_ms=20, port=sim_port)
-        self.addCleanup(self.sim.stop)
+        self.d = faultproxy.smpp_daemon(
+            self, [smpp_channel("smsc", self.proxy.port, "smsc.pass", tps=TPS, window=WINDOW, max_attempts=100,
+                                enquire_link_s=1, response_timeout_s=2, reconnect_max_s=1)],
+            {"retry_base_s": 1, "retry_max_s": 2, "auto_replies_per_hour": 0}, PASSWORD, self.extra_csv_rows)
+        self.sim = faultproxy.smsc_sim(self, self.d.dir, "smsc", sim_port, PASSWORD, dlr_delay_ms=20)
         self.sim.start()
         self.d.start()
 

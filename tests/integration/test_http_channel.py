@@ -24,7 +24,7 @@ import urllib.parse
 import urllib.request
 
 import harness
-from harness import Daemon, DaemonTest
+from harness import Daemon, DaemonTest, FakeAggregator
 
 TICKET = re.compile(r"\b(A\d{4,})\b")
 CALLBACK_SECRET = "rahasia-callback-uji"
@@ -33,62 +33,6 @@ CALLBACK_SECRET = "rahasia-callback-uji"
 SYAFRIZAL = "+6281200000001"
 NURHAYATI = "+6281200000004"
 DESMAWATI = "+6281200000006"
-
-
-class FakeAggregator:
-    """`fake_aggregator` on 127.0.0.1 and a free port (see tests/fakes/aggregator_main.cpp)."""
-
-    def __init__(self):
-        path = harness.fake_binary("fake-aggregator")
-        if not path:
-            raise unittest.SkipTest("fake_aggregator is not built (the harness got no --fake-aggregator PATH)")
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([path, "--port", "0"], stdout=subprocess.PIPE, stderr=self.log)
-        line = self.proc.stdout.readline().decode()
-        m = re.match(r"listening (http://\S+)", line)
-        if not m:
-            self.stop()
-            raise AssertionError("fake_aggregator did not start: %r" % line)
-        self.base_url = m.group(1)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.proc.stdout.close()
-        self.proc = None
-        self.log.close()
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base_url + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=harness.CLI_TIMEOUT_S) as r:
-            return json.loads(r.read() or b"null")
-
-    def requests(self):
-        """Every send so far (dicts: method, path, params, to, answer_id, answer_status)."""
-        return self.call("GET", "/_fake/requests")
-
-    def set_behaviour(self, to, behaviour, times=-1):
-        self.call("POST", "/_fake/behaviour", {"to": to, "behaviour": behaviour, "times": times})
-
-    def wait_requests(self, predicate, what, daemon, deadline_s=90):
-        deadline = time.monotonic() + deadline_s
-        while True:
-            got = self.requests()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError("the fake aggregator never saw %s within %ds; requests %s\n%s"
-                                     % (what, deadline_s, json.dumps(got[-20:], indent=1), daemon.log_text()))
-            time.sleep(0.2)
 
 
 def accepted(requests):

@@ -5,13 +5,10 @@ restarted mid-broadcast with nothing lost; a malformed PDU answered as SMPP 3.4 
 delivered again after a lost deliver_sm_resp stored once."""
 # ctest-timeout: 300
 
-import json
 import os
-import signal
-import subprocess
-import time
 
 import harness
+from faultproxy import SmscSim
 from harness import Daemon, DaemonTest, test_config, unfinished
 
 DEADLINE_S = 120
@@ -26,88 +23,6 @@ LAPOR_LONG = ("LAPOR jembatan bambu di jalan menuju kebun kakao dusun dua sudah 
               "lewat jalan desa tetangga, mohon segera diperbaiki sebelum ada yang celaka")
 
 
-class SmscSim:
-    """`kentongan smsc-sim` on a fixed free port with a --record file; restartable on the same port."""
-
-    def __init__(self, workdir, *args):
-        self.port = harness.free_port()
-        self.record = os.path.join(workdir, "smsc-record.jsonl")
-        self.args = list(args)
-        self.workdir = workdir
-        self.proc = None
-        self.runs = 0
-        self.outputs = []
-
-    def start(self):
-        self.runs += 1
-        out = os.path.join(self.workdir, "smsc-sim-%d.log" % self.runs)
-        self.outputs.append(out)
-        self._out = open(out, "wb")
-        self.proc = subprocess.Popen(
-            [harness.KENTONGAN, "smsc-sim", "--listen", "127.0.0.1:%d" % self.port, "--record", self.record]
-            + self.args, stdout=self._out, stderr=subprocess.STDOUT, cwd=self.workdir)
-        deadline = time.monotonic() + harness.START_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("smsc-sim exited %s:\n%s" % (self.proc.returncode, self.output()))
-            if "listening on" in self.output():
-                return
-            time.sleep(0.05)
-        raise AssertionError("smsc-sim did not start:\n" + self.output())
-
-    def output(self):
-        text = []
-        for path in self.outputs:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text.append(f.read())
-        return "\n".join(text)
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self._out.close()
-        self.proc = None
-
-    def stop(self):
-        """SIGTERM; returns what it printed (its counters)."""
-        if self.proc is None:
-            return self.output()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._out.close()
-        self.proc = None
-        return self.output()
-
-    def events(self, kind=None):
-        if not os.path.exists(self.record):
-            return []
-        out = []
-        with open(self.record, encoding="utf-8") as f:
-            for line in f:
-                if not line.endswith("\n"):
-                    break  # a line being written (or cut by SIGKILL)
-                e = json.loads(line)
-                if kind is None or e["event"] == kind:
-                    out.append(e)
-        return out
-
-    def wait_events(self, predicate, what, daemon=None, deadline_s=DEADLINE_S):
-        deadline = time.monotonic() + deadline_s
-        while True:
-            ev = self.events()
-            if predicate(ev):
-                return ev
-            if time.monotonic() > deadline:
-                raise AssertionError("smsc-sim never recorded %s within %ds; last events %s\n%s\n%s"
-                                     % (what, deadline_s, ev[-10:], self.output(),
-                                        daemon.log_text() if daemon else ""))
-            time.sleep(0.1)
-
-
 def smpp_channel(port, password_file, **extra):
     ch = {"name": "operator", "type": "smpp", "host": "127.0.0.1", "port": port, "system_id": "kimekasari",
           "password_file": password_file, "source_addr": "KIM EKASARI", "tps": 500, "window": 32,
@@ -119,13 +34,13 @@ def smpp_channel(port, password_file, **extra):
 class SmppTest(DaemonTest):
     """self.sim (started first) and self.d (the daemon bound to it)."""
 
-    sim_args = ("--dlr-delay", "20")
+    sim_args = ()  # besides --dlr-delay 20
     channel_extra = {}
 
     def setUp(self):
         self.d = Daemon(test_config(), extra_csv_rows=self.extra_csv_rows)
         self.addCleanup(self.d.cleanup)
-        self.sim = SmscSim(self.d.dir, *self.sim_args)
+        self.sim = SmscSim(self.d.dir, password="", dlr_delay_ms=20, args=self.sim_args)
         self.addCleanup(self.sim.stop)
         self.sim.start()
         password = os.path.join(self.d.dir, "smpp.pass")
@@ -200,7 +115,7 @@ class BroadcastTest(SmppTest):
 
 class ThrottleTest(SmppTest):
     extra_csv_rows = 150
-    sim_args = ("--dlr-delay", "20", "--throttle-after", "40")
+    sim_args = ("--throttle-after", "40")
 
     def test_throttling_honoured_nothing_failed(self):
         bid = self.d.broadcast("--all", "--text", "Rapat warga Kamis malam.")
@@ -241,7 +156,7 @@ class MultipartMoTest(SmppTest):
         path = os.path.join(self.d.dir, "mo.txt")
         with open(path, "w", encoding="utf-8") as f:
             f.write("%s %s\n" % (RESIDENT, LAPOR_LONG))
-        return ("--dlr-delay", "20", "--mo-file", path, "--mo-lose-first-ack")
+        return ("--mo-file", path, "--mo-lose-first-ack")
 
     def test_multipart_report_is_one_aspiration_stored_once_and_answered(self):
         ev = self.sim.wait_events(lambda ev: sum(e["event"] == "mo_acked" for e in ev) >= 2,
@@ -265,7 +180,7 @@ class MultipartMoTest(SmppTest):
 
 
 class MalformedKeptTest(SmppTest):
-    sim_args = ("--dlr-delay", "20", "--malformed", "unknown-command")
+    sim_args = ("--malformed", "unknown-command")
 
     def test_unknown_command_answered_generic_nack_link_kept(self):
         ev = self.sim.wait_events(lambda ev: any(e["event"] == "generic_nack" for e in ev), "a generic_nack", self.d)
@@ -282,7 +197,7 @@ class MalformedKeptTest(SmppTest):
 
 
 class MalformedDroppedTest(SmppTest):
-    sim_args = ("--dlr-delay", "20", "--malformed", "bad-length")
+    sim_args = ("--malformed", "bad-length")
 
     def test_bad_command_length_answered_generic_nack_link_dropped_and_rebound(self):
         ev = self.sim.wait_events(lambda ev: any(e["event"] == "closed" for e in ev), "the link closed", self.d)

@@ -16,14 +16,13 @@ KENTONGAN_SEED=N replays the same kill moments (the seed is printed).
 
 import json
 import os
-import random
 import sqlite3
 import sys
 import time
 
 import faultproxy
 import harness
-from faultproxy import SmscSim, digits, smpp_channel
+from faultproxy import digits, smpp_channel
 from harness import DaemonTest
 
 LONG = os.environ.get("KENTONGAN_LONG") == "1"
@@ -44,26 +43,15 @@ class SmscCrashTest(DaemonTest):
     extra_csv_rows = RECIPIENTS
 
     def setUp(self):
-        seed = int(os.environ.get("KENTONGAN_SEED") or random.SystemRandom().randrange(1 << 30))
-        sys.stderr.write("\nKENTONGAN_SEED=%d\n" % seed)
-        self.rng = random.Random(seed)
+        self.rng = faultproxy.seeded_rng()
         self.sim_port, self.mo_port = harness.free_port(), harness.free_port()
-        cfg = harness.test_config(extra_csv_rows=self.extra_csv_rows, limits={
-            "inbound_per_minute": 100000, "auto_replies_per_hour": 0})
-        cfg["channels"] = [
+        self.d = faultproxy.smpp_daemon(self, [
             smpp_channel("smsc", self.sim_port, "smsc.pass", tps=TPS, window=WINDOW),
             # Receiver only: MO messages come this way, nothing is sent on it.
             smpp_channel("smsc-mo", self.mo_port, "smsc.pass", bind="receiver"),
-        ]
-        self.d = harness.Daemon(cfg, extra_csv_rows=self.extra_csv_rows)
-        self.addCleanup(self.d.cleanup)
-        with open(os.path.join(self.d.dir, "smsc.pass"), "w") as f:
-            f.write(PASSWORD + "\n")
-        os.chmod(os.path.join(self.d.dir, "smsc.pass"), 0o600)
-        self.sim = SmscSim(self.d.dir, "smsc", password=PASSWORD, dlr_delay_ms=20, port=self.sim_port)
-        self.mo_sim = SmscSim(self.d.dir, "smsc-mo", password=PASSWORD, port=self.mo_port)
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(self.mo_sim.stop)
+        ], {"inbound_per_minute": 100000, "auto_replies_per_hour": 0}, PASSWORD, self.extra_csv_rows)
+        self.sim = faultproxy.smsc_sim(self, self.d.dir, "smsc", self.sim_port, PASSWORD, dlr_delay_ms=20)
+        self.mo_sim = faultproxy.smsc_sim(self, self.d.dir, "smsc-mo", self.mo_port, PASSWORD)
         self.sim.start()
         self.mo_run = 0
         self.scanned = self.counted = 0
