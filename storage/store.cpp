@@ -1076,12 +1076,13 @@ void store::mark_delivered(std::int64_t id) {
   q->exec();
 }
 
-void store::requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason) {
+void store::requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt) {
   atomic_op op(*db_);
   std::string phone;
   {
-    use q(stmt("UPDATE outbox SET state = 0, next_attempt_at = :n, reason = :r, updated_at = :t "
-               "WHERE id = :id AND state IN (1, 2) RETURNING phone"));
+    use q(stmt("UPDATE outbox SET state = 0, next_attempt_at = :n, reason = :r, updated_at = :t, "
+               "in_doubt = max(in_doubt, :d) WHERE id = :id AND state IN (1, 2) RETURNING phone"));
+    q->bind(":d", in_doubt ? 1 : 0);
     q->bind(":n", static_cast<std::int64_t>(core::to_millis(next_attempt_at)));
     q->bind(":r", reason);
     q->bind(":t", now_ms());

@@ -260,7 +260,9 @@ class store {  // one instance per thread; not thread-safe
                      const std::string& reason);
   void mark_failed(std::int64_t id, const std::string& reason);
   void mark_delivered(std::int64_t id);
-  void requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason);
+  /// Back to the queue for another attempt. `in_doubt`: the last attempt may have reached the
+  /// network (its answer was lost), so the next one may be a duplicate and is counted as such.
+  void requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt = false);
   std::int64_t expire_due(core::time_point now);  ///< queued rows past expires_at → expired
   std::int64_t recover_in_doubt();                ///< sending → queued, flagged in_doubt; returns count
   std::int64_t enqueue_direct(const std::string& phone, const std::string& text, core::priority,
@@ -360,6 +362,10 @@ class writer {
   writer& operator=(const writer&) = delete;
 
   using job = std::function<void(store&)>;
+  /// As post(), for a change to work already accepted (a message's state): while the disk is full
+  /// it is held, in order with the other held changes, and committed once space returns; `done`
+  /// hears of it then (or of the disk-full error if the writer stops first). Never reordered.
+  void post_held_while_full(job j, completion done = {});
   using completion = std::function<void(std::exception_ptr)>;  ///< nullptr = committed
   /// Throws storage_error after stop().
   void post(job j, completion done = {});
@@ -369,7 +375,9 @@ class writer {
  private:
   void run(std::filesystem::path file, std::promise<void>* opened);
 
+    bool hold_while_full = false;
   struct item {
+  void enqueue(item i);
     job work;
     completion done;
   };

@@ -70,11 +70,15 @@ writer::writer(std::filesystem::path file, std::size_t max_batch) : max_batch_(m
 
 writer::~writer() { stop(); }
 
-void writer::post(job j, completion done) {
+void writer::post(job j, completion done) { enqueue({std::move(j), std::move(done), false}); }
+
+void writer::post_held_while_full(job j, completion done) { enqueue({std::move(j), std::move(done), true}); }
+
+void writer::enqueue(item i) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) throw storage_error("storage writer is stopped");
-    queue_.push_back({std::move(j), std::move(done)});
+    queue_.push_back(std::move(i));
   }
   wake_.notify_one();
 }
@@ -102,6 +106,10 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
 
   std::vector<item> batch;
   std::vector<std::exception_ptr> results;
+  // Changes to accepted work that found the disk full, oldest first. They run again, before
+  // anything newer, once a write succeeds: a state change retried out of order would leave a
+  // message `submitted` after its delivery report (issue 9, disk full).
+  std::deque<item> held;
   auto last_probe = std::chrono::steady_clock::time_point{};
   for (;;) {
     batch.clear();
@@ -128,14 +136,45 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
       }
       if (disk_full_flag)
         wake_.wait_for(lock, std::chrono::seconds{1}, [&] { return stopping_ || !queue_.empty(); });
-      else
+      else if (held.empty())
         wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && !stopping_) continue;  // the probe's second came round
-      if (queue_.empty()) break;  // stopping, and everything posted has run
-      // Whatever piled up while the previous COMMIT was syncing goes into this one.
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (disk_full_flag) {
+        // Held changes wait for the probe; everything else runs (reads succeed, new writes hear
+        // "disk full" at once and are refused by their posters).
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          if (queue_.front().hold_while_full)
+            held.push_back(std::move(queue_.front()));
+          else
+            batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        if (batch.empty()) {
+          if (!stopping_ || !queue_.empty()) continue;
+          // Stopping with the disk still full: what is held is lost like any change unwritten at a
+          // crash (the rows are recovered in doubt at the next start).
+          lock.unlock();
+          const auto e = std::make_exception_ptr(storage_error(std::string(disk_full_prefix) +
+                                                               "the daemon stopped before space returned"));
+          for (auto& h : held)
+            if (h.done) try {
+                h.done(e);
+              } catch (...) {
+              }
+          held.clear();
+          break;
+        }
+      } else {
+        if (queue_.empty() && held.empty() && !stopping_) continue;  // the probe's second came round
+        if (queue_.empty() && held.empty()) break;  // stopping, and everything posted has run
+        while (!held.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(held.front()));
+          held.pop_front();
+        }
+        // Whatever piled up while the previous COMMIT was syncing goes into this one.
+        while (held.empty() && !queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
     }
     results.assign(batch.size(), nullptr);
@@ -148,22 +187,39 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
           batch[i].work(*db);
           db->release();
         } catch (...) {
-          results[i] = std::current_exception();
+          results[i] = classify(std::current_exception());
+          if (is_disk_full(results[i])) throw;  // the whole batch waits, in order
           db->rollback_to();
           db->release();
         }
       }
       db->commit();
       commits_.fetch_add(1);
-      // A read-only batch commits on a full disk too: only the probe above clears the flag.
-      for (auto& r : results) r = classify(r);
     } catch (...) {
-      // The COMMIT (or the database) failed: nothing of this batch is durable, every job hears so.
+      // The COMMIT (or the database) failed: nothing of this batch is durable.
       batch_error = classify(std::current_exception());
       try {
         db->rollback();
       } catch (...) {
       }
+    }
+    if (batch_error && is_disk_full(batch_error)) {
+      // Held changes go back, in their order and ahead of newer ones; the rest hear "disk full".
+      std::deque<item> again;
+      for (auto& b : batch) {
+        if (b.hold_while_full) {
+          again.push_back(std::move(b));
+        } else if (b.done) {
+          try {
+            b.done(batch_error);
+          } catch (...) {
+          }
+        }
+      }
+      for (auto& h : held) again.push_back(std::move(h));
+      held = std::move(again);
+      last_probe = std::chrono::steady_clock::now();
+      continue;
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!batch[i].done) continue;
