@@ -4,8 +4,11 @@
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
+#include <string_view>
 
 #include "config/phone.hpp"
 #include "daemon/service_impl.hpp"
@@ -22,7 +25,9 @@ namespace {
 using json = nlohmann::json;
 
 http_response json_reply(unsigned status, const json& body) {
-  return http_response{status, "application/json", body.dump() + "\n", {}};
+  // Text from the database came through channels that may have let a stray byte through: a reply
+  // shows it as U+FFFD rather than failing the whole request (dump() throws on invalid UTF-8).
+  return http_response{status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", {}};
 }
 
 http_response error_reply(unsigned status, const std::string& message) {
@@ -56,6 +61,99 @@ std::optional<std::int64_t> parse_id(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+/// Offset of the first byte that does not start or continue well-formed UTF-8 (RFC 3629 §4: no
+/// overlong forms, no surrogates, nothing above U+10FFFF), or nullopt when all of `s` is well formed.
+std::optional<std::size_t> invalid_utf8_at(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (b < 0x80) n = 1;
+    else if (b >= 0xC2 && b <= 0xDF) n = 2;
+    else if (b == 0xE0) n = 3, lo = 0xA0;
+    else if (b == 0xED) n = 3, hi = 0x9F;
+    else if (b >= 0xE1 && b <= 0xEF) n = 3;
+    else if (b == 0xF0) n = 4, lo = 0x90;
+    else if (b >= 0xF1 && b <= 0xF3) n = 4;
+    else if (b == 0xF4) n = 4, hi = 0x8F;
+    else return i;
+    if (n > s.size() - i) return i;
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
+/// The admin routes and the methods each answers, for the 405's Allow header (RFC 9110 §15.5.6).
+/// The dispatch in service::handle_http and handle_intake_http stays the authority: this table is
+/// read only when no route took a request. '*' is one path segment (an id, a ticket, a name).
+struct route_methods {
+  std::string_view pattern;
+  bool get;
+  bool post;
+};
+constexpr std::array<route_methods, 15> admin_routes{{
+    {"api/broadcasts", true, true},
+    {"api/broadcasts/*", true, false},
+    {"api/broadcasts/*/cancel", false, true},
+    {"api/broadcasts/*/resend", false, true},
+    {"api/sim/inbound", false, true},
+    {"api/subscribers/forget", false, true},
+    {"api/modems/*/balance", false, true},
+    {"api/backup", false, true},
+    {"api/reload", false, true},
+    {"api/aspirations", true, false},
+    {"api/aspirations/remind", false, true},
+    {"api/aspirations/*", true, false},
+    {"api/aspirations/*/*", false, true},  // kind, reply, reject, tags
+    {"api/polls", false, true},
+    {"api/polls/*", true, false},
+}};
+
+bool pattern_matches(std::string_view pattern, const std::vector<std::string>& parts) {
+  std::size_t i = 0;
+  for (const auto& part : parts) {
+    if (pattern.empty()) return false;
+    const auto slash = pattern.find('/');
+    const auto want = pattern.substr(0, slash);
+    if (want != "*" && want != part) return false;
+    pattern = slash == std::string_view::npos ? std::string_view{} : pattern.substr(slash + 1);
+    ++i;
+  }
+  return i > 0 && pattern.empty();
+}
+
+/// The Allow header's value for an admin path, or empty when no route has that path (a 404).
+/// HEAD is answered wherever GET is (the HTTP server sends the headers only).
+std::string allowed_methods(const std::vector<std::string>& parts) {
+  bool get = false, post = false;
+  for (const auto& r : admin_routes)
+    if (pattern_matches(r.pattern, parts)) {
+      get = get || r.get;
+      post = post || r.post;
+    }
+  if (get && post) return "GET, HEAD, POST";
+  if (get) return "GET, HEAD";
+  return post ? "POST" : "";
+}
+
+/// At most 200 bytes of a path for a log line (the server refused control characters already).
+std::string_view log_path(const std::string& path) { return std::string_view(path).substr(0, 200); }
+
+http_response method_not_allowed(const std::string& method, const std::string& path, const std::string& allow) {
+  return http_response{405, "application/json",
+                       json{{"error", method.substr(0, 20) + " is not allowed on " + std::string(log_path(path)) +
+                                          "; use " + allow},
+                            {"allow", allow}}
+                               .dump(-1, ' ', false, json::error_handler_t::replace) +
+                           "\n",
+                       {{"Allow", allow}}};
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -403,6 +501,19 @@ std::string webhook_reject_reason(const std::string& method, unsigned status) {
   }
 }
 
+http_response with_webhook_allow(http_response reply, const http_request& request) {
+  // Webhooks take GET (Meta's verification, Kannel-style callbacks) and POST (notifications):
+  // a 405 says so (RFC 9110 §15.5.6), and the operator sees who knocked with what.
+  if (reply.status != 405) return reply;
+  const bool has_allow = std::any_of(reply.headers.begin(), reply.headers.end(), [](const auto& h) {
+    return h.first.size() == 5 && (h.first == "Allow" || h.first == "allow");
+  });
+  if (!has_allow) reply.headers.emplace_back("Allow", "GET, HEAD, POST");
+  if (auto log = spdlog::get("http"))
+    log->warn("webhook rejected reason=bad_method method={} path={}", request.method.substr(0, 20), log_path(request.path));
+  return reply;
+}
+
 }  // namespace
 
 void service::note_submitted(std::int64_t id) { submit_started_[id] = std::chrono::steady_clock::now(); }
@@ -431,7 +542,7 @@ void service::count_webhook_reply(const http_request& request, unsigned status) 
 asio::awaitable<http_response> service::handle_webhook_counted(const http_request& request) {
   auto reply = co_await handle_webhook_only(request);
   if (request.path.rfind("/webhooks/", 0) == 0) count_webhook_reply(request, reply.status);
-  co_return reply;
+  co_return with_webhook_allow(std::move(reply), request);
 }
 
 asio::awaitable<http_response> service::metrics() {
@@ -545,13 +656,20 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   http_request request = request_in;
   admin_api api{*this};
   const auto parts = split_path(request.path);
-  if (request.path == "/healthz") co_return co_await api.health(false);
-  if (request.path == "/readyz") co_return co_await api.health(true);
-  if (request.path == "/metrics") co_return co_await metrics();
+  if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics") {
+    if (request.method != "GET") {
+      log_->warn("http request refused reason=bad_method method={} path={} allow=\"GET, HEAD\"", request.method,
+                 request.path);
+      co_return method_not_allowed(request.method, request.path, "GET, HEAD");
+    }
+    if (request.path == "/healthz") co_return co_await api.health(false);
+    if (request.path == "/readyz") co_return co_await api.health(true);
+    co_return co_await metrics();
+  }
   if (request.path.rfind("/webhooks/", 0) == 0) {
     auto webhook_reply = co_await handle_webhook(request);
     if (webhook_reply) count_webhook_reply(request, webhook_reply->status);
-    if (webhook_reply) co_return std::move(*webhook_reply);
+    if (webhook_reply) co_return with_webhook_allow(std::move(*webhook_reply), request);
     co_return error_reply(404, "no such webhook: " + request.path);
   }
   if (parts.empty() || parts[0] != "api") co_return error_reply(404, "no such path: " + request.path);
@@ -572,8 +690,23 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   if (!request.body.empty()) {
     if (core::json_nesting_exceeds(request.body))
       co_return error_reply(400, "the request body nests deeper than " + std::to_string(core::max_json_depth) + " levels");
-    body = json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) co_return error_reply(400, "the request body is not a JSON object");
+    // JSON text is UTF-8 (RFC 8259 §8.1): a stray byte, an overlong form or an encoded surrogate is
+    // refused here with its offset, so that nothing but well-formed text reaches the database.
+    if (const auto at = invalid_utf8_at(request.body)) {
+      log_->warn("admin api request refused reason=invalid_utf8 path={} offset={}", log_path(request.path), *at);
+      co_return error_reply(400, "the request body is not valid JSON: invalid UTF-8 at byte " + std::to_string(*at) +
+                                     " (JSON text must be UTF-8)");
+    }
+    try {
+      body = json::parse(request.body);
+    } catch (const json::parse_error& e) {
+      // e.g. "parse error at line 1, column 9: … invalid string: surrogate U+D800..U+DBFF must be
+      // followed by U+DC00..U+DFFF" (a lone surrogate written as \ud800).
+      std::string why = e.what();
+      if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
+      co_return error_reply(400, "the request body is not valid JSON: " + why);
+    }
+    if (!body.is_object()) co_return error_reply(400, "the request body must be a JSON object {…}");
   }
   const auto& m = request.method;
   try {
@@ -610,6 +743,13 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   } catch (const json::exception& e) {
     co_return error_reply(400, std::string("bad request: ") + e.what());
   }
+  // No route took it: a known path with another method is a 405 naming the right ones.
+  if (const auto allow = allowed_methods(parts); !allow.empty()) {
+    log_->warn("admin api request refused reason=bad_method method={} path={} allow=\"{}\"", m, log_path(request.path),
+               allow);
+    co_return method_not_allowed(m, request.path, allow);
+  }
+  log_->info("admin api request refused reason=unknown_route method={} path={}", m, log_path(request.path));
   co_return error_reply(404, "no such route: " + m + " " + request.path);
 }
 

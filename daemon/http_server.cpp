@@ -203,9 +203,12 @@ asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, s
       break;
     }
     const bool keep_alive = req.keep_alive();
+    // HEAD is GET without the content (RFC 9110 §9.3.2): routed as GET, answered with its headers.
+    const bool head = req.method() == http::verb::head;
     http_response response;
     try {
-      const http_request request = to_request(req);
+      http_request request = to_request(req);
+      if (head) request.method = "GET";
       if (const char* why = bad_path(request.path)) {
         if (log) log->warn("http request rejected reason=bad_path peer={} detail=\"{}\"", peer, why);
         response = http_response{400, "application/json", std::string(R"({"error":")") + why + "\"}\n", {}};
@@ -226,7 +229,13 @@ asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, s
     }
     auto res = to_beast(response, req.version(), keep_alive && !st->stopped);
     stream->expires_after(st->limits.read_timeout);
-    co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (head) {
+      // Content-Length stays the GET answer's; the body is not sent.
+      http::response_serializer<http::string_body> serializer{res};
+      co_await http::async_write_header(*stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec || !res.keep_alive()) break;
   }
   beast::error_code ignored;

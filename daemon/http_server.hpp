@@ -15,7 +15,7 @@
 namespace kentongan::daemon {
 
 struct http_request {
-  std::string method;                          ///< "GET", "POST" …
+  std::string method;                          ///< "GET", "POST" … (a HEAD request arrives as "GET"; only its headers are sent)
   std::string target;                          ///< raw target, "/api/x?y=1"
   std::string path;                            ///< decoded path without the query
   std::map<std::string, std::string> query;    ///< decoded query parameters

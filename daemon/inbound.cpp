@@ -54,6 +54,7 @@ struct conversation {
   inbound_effects& effects;
   const core::officer* officer = nullptr;
   bool replies_allowed = true;
+  std::optional<std::int64_t> inbox_id = std::nullopt;  ///< the message's inbox row: its exact text, as received
 
   std::string render(std::string_view id, const vars& v = {}) const { return intake::render(state.settings, id, v); }
 
@@ -96,7 +97,8 @@ struct conversation {
     spec.kind = std::string(kind);
     spec.phone = phone;
     if (auto sub = store.get_subscriber(phone)) spec.name = sub->name;
-    spec.text = text;
+    spec.text = text;  // the intake's normalised working copy; the inbox row keeps the original
+    spec.inbox_id = inbox_id;
     spec.channel = channel;
     spec.tags = state.tagger(text);
     if (hoax) {
@@ -273,6 +275,7 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
   auto& st = *intake_;
   const std::string& phone = message.from;
   conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_, effects};
+  conv.inbox_id = inbox_id;
   for (const auto& o : st.config.officers)
     if (o.phone == phone) conv.officer = &o;
   // A phone that resends (no network ack, an impatient thumb) must not open a second ticket or get a

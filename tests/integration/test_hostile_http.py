@@ -270,15 +270,75 @@ class HostileHttpTest(DaemonTest):
 
     # -- methods, tokens, paths
 
+    @staticmethod
+    def allow_header(raw):
+        for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"allow":
+                return value.strip().decode()
+        return None
+
     def test_wrong_methods(self):
-        for method, target in (("DELETE", "/api/broadcasts"), ("PUT", "/api/broadcasts/1"),
-                               ("GET", "/api/broadcasts/1/cancel"), ("PATCH", "/api/sim/inbound"),
-                               ("GET", "/api/reload"), ("FOO", "/api/broadcasts"), ("OPTIONS", "/api/broadcasts")):
+        # A path the daemon has, with a method it does not take: 405 and the methods it does take
+        # (RFC 9110 §15.5.6), whatever the method's name; nothing is done.
+        for method, target, allow in (
+                ("DELETE", "/api/broadcasts", "GET, HEAD, POST"),
+                ("PUT", "/api/broadcasts/1", "GET, HEAD"),
+                ("DELETE", "/api/broadcasts/1", "GET, HEAD"),
+                ("GET", "/api/broadcasts/1/cancel", "POST"),
+                ("GET", "/api/broadcasts/1/resend", "POST"),
+                ("PATCH", "/api/sim/inbound", "POST"),
+                ("GET", "/api/sim/inbound", "POST"),
+                ("GET", "/api/reload", "POST"),
+                ("GET", "/api/backup", "POST"),
+                ("GET", "/api/subscribers/forget", "POST"),
+                ("GET", "/api/modems/gsm1/balance", "POST"),
+                ("DELETE", "/api/aspirations", "GET, HEAD"),
+                ("POST", "/api/aspirations", "GET, HEAD"),
+                ("GET", "/api/aspirations/A0001/reply", "POST"),
+                ("PUT", "/api/polls", "POST"),
+                ("DELETE", "/api/polls/1", "GET, HEAD"),
+                ("FOO", "/api/broadcasts", "GET, HEAD, POST"),
+                ("OPTIONS", "/api/broadcasts", "GET, HEAD, POST"),
+                ("POST", "/healthz", "GET, HEAD"),
+                ("DELETE", "/readyz", "GET, HEAD"),
+                ("PUT", "/metrics", "GET, HEAD")):
             status, raw = self.request(method, target, token=True)
-            self.assertIn(status, (404, 405), (method, target, raw[:200]))
+            self.assertEqual(status, 405, (method, target, raw[:300]))
+            self.assertEqual(self.allow_header(raw), allow, (method, target, raw[:300]))
+            self.assertEqual(self.body_json(raw).get("allow"), allow, (method, target))
+        self.wait_log('admin api request refused reason=bad_method method=DELETE path=/api/broadcasts allow="GET, HEAD, POST"')
+        self.wait_log("reason=bad_method method=POST path=/healthz")
+        # The token is checked first: without it a wrong method is a 401, the routes stay unlisted.
+        status, raw = self.request("DELETE", "/api/broadcasts")
+        self.assertEqual(status, 401, raw[:200])
+        # Paths the daemon does not have are still 404, whatever the method.
+        for method, target in (("GET", "/api/nothing"), ("DELETE", "/api/nothing"), ("GET", "/api/broadcasts/1/explode"),
+                               ("POST", "/api/sim/outbound"), ("GET", "/api"), ("GET", "/nothing"), ("PUT", "/")):
+            status, raw = self.request(method, target, token=True)
+            self.assertEqual(status, 404, (method, target, raw[:300]))
+            self.assertIsNone(self.allow_header(raw), (method, target))
+        self.wait_log("reason=unknown_route method=DELETE path=/api/nothing")
+        # HEAD is GET without the content: the same status and Content-Length, no body.
+        status, raw = self.request("HEAD", "/healthz")
+        self.assertEqual(status, 200, raw[:300])
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        self.assertEqual(rest, b"")
+        self.assertIn(b"content-length: 16", head.lower())  # {"status":"ok"}\n
+        status, raw = self.request("HEAD", "/api/broadcasts", token=True)
+        self.assertEqual(status, 200, raw[:300])
+        self.assertEqual(raw.partition(b"\r\n\r\n")[2], b"")
+        status, raw = self.request("HEAD", "/api/reload", token=True)
+        self.assertEqual((status, self.allow_header(raw)), (405, "POST"), raw[:300])
+        # Keep-alive survives a 405: the next request on the same connection is answered.
+        got = self.raw(b"DELETE /api/broadcasts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + self.d.token().encode() +
+                       b"\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(statuses(got), [405, 200], got[:400])
         # Webhooks: GET is the verification handshake, POST the notifications, nothing else.
-        status, _ = self.request("DELETE", "/webhooks/whatsapp")
+        status, raw = self.request("DELETE", "/webhooks/whatsapp")
         self.assertEqual(status, 405)
+        self.assertEqual(self.allow_header(raw), "GET, HEAD, POST")
+        self.wait_log("webhook rejected reason=bad_method method=DELETE path=/webhooks/whatsapp")
         status, _ = self.request("GET", "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")
         self.assertEqual(status, 403)
         self.wait_log("reason=bad_verify_token")
