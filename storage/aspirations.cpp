@@ -1,8 +1,8 @@
 // Aspirations (issue 5): tickets, answers, status history, lists and the streaming export.
 #include <algorithm>
 #include <array>
-#include <cctype>
 
+#include "core/ticket.hpp"
 #include "storage/detail.hpp"
 #include "storage/store.hpp"
 
@@ -11,30 +11,6 @@ namespace kentongan::storage {
 using detail::atomic_op;
 using detail::now_ms;
 using detail::use;
-
-std::string format_ticket(std::string_view prefix, std::int64_t number) {
-  auto digits = std::to_string(number);
-  if (digits.size() < 4) digits.insert(0, 4 - digits.size(), '0');
-  return std::string(prefix) + digits;
-}
-
-std::optional<std::int64_t> parse_ticket(std::string_view typed) {
-  // Residents type "0123", "A0123", "a0123" or "ASP-0123" on a keypad: letters and a dash may lead, then digits.
-  std::size_t i = 0;
-  while (i < typed.size() && std::isspace(static_cast<unsigned char>(typed[i]))) ++i;
-  while (i < typed.size() && std::isalpha(static_cast<unsigned char>(typed[i]))) ++i;
-  if (i < typed.size() && typed[i] == '-') ++i;
-  std::size_t end = typed.size();
-  while (end > i && std::isspace(static_cast<unsigned char>(typed[end - 1]))) --end;
-  if (i == end || end - i > 15) return std::nullopt;
-  std::int64_t n = 0;
-  for (std::size_t k = i; k < end; ++k) {
-    if (!std::isdigit(static_cast<unsigned char>(typed[k]))) return std::nullopt;
-    n = n * 10 + (typed[k] - '0');
-  }
-  if (n <= 0) return std::nullopt;
-  return n;
-}
 
 namespace {
 
@@ -51,7 +27,7 @@ constexpr const char* aspiration_select =
 aspiration_row read_aspiration(SQLite::Statement& q) {
   aspiration_row r;
   r.number = q.getColumn(0).getInt64();
-  r.ticket = format_ticket(q.getColumn(1).getString(), r.number);
+  r.ticket = core::format_ticket(q.getColumn(1).getString(), r.number);
   r.kind = q.getColumn(2).getString();
   r.status = q.getColumn(3).getString();
   r.phone = q.getColumn(4).getString();
@@ -76,7 +52,7 @@ aspiration_row read_aspiration(SQLite::Statement& q) {
 }  // namespace
 
 std::optional<std::int64_t> store::aspiration_id(std::string_view ticket) const {
-  const auto n = parse_ticket(ticket);
+  const auto n = core::parse_ticket_any_prefix(ticket);
   if (!n) return std::nullopt;
   use q(stmt("SELECT id FROM aspirations WHERE id = :id"));
   q->bind(":id", *n);
@@ -117,11 +93,11 @@ std::string store::create_aspiration(const aspiration_spec& spec) {
     q->exec();
   }
   op.commit();
-  return format_ticket(spec.prefix, id);
+  return core::format_ticket(spec.prefix, id);
 }
 
 std::optional<aspiration_row> store::find_aspiration(std::string_view ticket) const {
-  const auto n = parse_ticket(ticket);
+  const auto n = core::parse_ticket_any_prefix(ticket);
   if (!n) return std::nullopt;
   use q(stmt(std::string(aspiration_select) + "WHERE a.id = :id"));
   q->bind(":id", *n);
@@ -251,7 +227,7 @@ bool store::set_kind(std::string_view ticket, std::string_view kind, const std::
 
 std::vector<aspiration_event> store::aspiration_history(std::string_view ticket) const {
   std::vector<aspiration_event> out;
-  const auto n = parse_ticket(ticket);
+  const auto n = core::parse_ticket_any_prefix(ticket);
   if (!n) return out;
   use q(stmt("SELECT at, actor, action, status, text FROM aspiration_history WHERE aspiration_id = :a ORDER BY id"));
   q->bind(":a", *n);

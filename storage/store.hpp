@@ -109,10 +109,7 @@ struct inbound_row {
 
 // ---- aspirations (issue 5) ----
 
-/// Ticket text: prefix and the sequence number with at least four digits ("A0123", "A12345").
-std::string format_ticket(std::string_view prefix, std::int64_t number);
-/// The sequence number in what a resident typed: "0123", "A0123", "a0123", "ASP-0123"; nullopt if none.
-std::optional<std::int64_t> parse_ticket(std::string_view typed);
+// Ticket texts are core/ticket.hpp's: format_ticket, and parse_ticket_any_prefix for lookups.
 
 /// Aspiration statuses (issue 5): baru → diproses → selesai | ditolak.
 inline constexpr std::string_view status_new = "baru", status_in_progress = "diproses", status_done = "selesai",

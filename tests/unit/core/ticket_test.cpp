@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
 
-#include "intake/ticket.hpp"
+#include "core/ticket.hpp"
 
 #include <optional>
 
-using namespace kentongan::intake;
+using namespace kentongan::core;
 
 TEST_CASE("tickets are a prefix and at least four digits") {
   struct row {
@@ -82,4 +82,44 @@ TEST_CASE("a ticket at the start of a longer text") {
   CHECK(m->seq == 123);
   CHECK(m->length == 5);
   CHECK_FALSE(match_ticket("Aspirasi 12", "A").has_value());
+}
+
+TEST_CASE("storage finds a ticket whatever its prefix") {
+  struct row {
+    const char* typed;
+    std::optional<std::int64_t> expected;
+  };
+  const row rows[] = {
+      {"0123", 123},
+      {"A0123", 123},
+      {"a0123", 123},
+      {"ASP-0123", 123},
+      {"B0042", 42},
+      {"-0123", 123},
+      {" \tA0123\r\n", 123},
+      {"A123456789012345", 123456789012345},
+      {"A1234567890123456", std::nullopt},  // 16 digits
+      {"A0000", std::nullopt},
+      {"", std::nullopt},
+      {"A", std::nullopt},
+      {"A-", std::nullopt},
+      {"#A0123", std::nullopt},
+      {"A 0123", std::nullopt},
+      {"A--0123", std::nullopt},
+      {"A0123.", std::nullopt},
+      {"A0123b", std::nullopt},
+      {"A0123 tolong", std::nullopt},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.typed);
+    CHECK(parse_ticket_any_prefix(r.typed) == r.expected);
+  }
+}
+
+TEST_CASE("storage's lookup reads back what format_ticket wrote") {
+  for (std::int64_t seq : {1, 99, 123, 9999, 10000, 123456789}) {
+    CAPTURE(seq);
+    CHECK(parse_ticket_any_prefix(format_ticket("A", seq)) == seq);
+    CHECK(parse_ticket_any_prefix(format_ticket("ASP-", seq)) == seq);
+  }
 }
