@@ -36,6 +36,19 @@ std::string summary(const village_config& c) {
   line(fmt::format("  time zone {}, default country {} for phone numbers", c.village.timezone, c.village.country));
   line(fmt::format("  config {}", c.file.string()));
   line(fmt::format("  database {}", c.storage.path));
+  // Deadlines count working days: the admin sees at once whether this year's holidays are in.
+  if (c.village.holidays.empty()) {
+    line("  working days Monday to Friday; no holidays configured (village.holidays)");
+  } else {
+    auto iso = [](std::chrono::sys_days d) {
+      const std::chrono::year_month_day ymd{d};
+      return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                         static_cast<unsigned>(ymd.day()));
+    };
+    line(fmt::format("  working days Monday to Friday except {} holiday{}, {} to {}", c.village.holidays.size(),
+                     c.village.holidays.size() == 1 ? "" : "s", iso(c.village.holidays.front()),
+                     iso(c.village.holidays.back())));
+  }
 
   line(fmt::format("channels: {}", c.channels.size()));
   for (const auto& ch : c.channels) line(fmt::format("  {:<16} {:<9} {}", ch.name, ch.type, describe_channel(ch)));

@@ -3,6 +3,7 @@
 // resident, so the answer and its SMS are durable together or not at all.
 #include <algorithm>
 #include <cctype>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "daemon/export.hpp"
@@ -79,7 +80,26 @@ json opt_time(const std::optional<core::time_point>& t, std::chrono::minutes off
   return t ? json(format_local_time(*t, off)) : json(nullptr);
 }
 
-json aspiration_json(const storage::aspiration_row& a, bool overdue, std::chrono::minutes off) {
+/// Whether an aspiration is overdue, and its two deadline days, in the village's calendar: working
+/// days that skip weekends and the configured holidays (village.holidays), as exports and reminders do.
+struct judged {
+  bool overdue = false;
+  intake::deadlines due{};
+};
+
+judged judge(const storage::aspiration_row& a, const intake_state& st, std::chrono::minutes off, core::time_point now) {
+  const auto& holidays = st.config.village.holidays;
+  return {is_overdue(a, st.settings.deadline, off, now, holidays),
+          intake::deadlines_for(local_day(a.received_at, off), st.settings.deadline, holidays)};
+}
+
+std::string iso_day(std::chrono::sys_days d) {
+  const std::chrono::year_month_day ymd{d};
+  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()));
+}
+
+json aspiration_json(const storage::aspiration_row& a, const judged& j, std::chrono::minutes off) {
   return json{{"ticket", a.ticket},
               {"kind", a.kind},
               {"status", a.status},
@@ -92,7 +112,9 @@ json aspiration_json(const storage::aspiration_row& a, bool overdue, std::chrono
               {"first_answer_at", opt_time(a.first_answer_at, off)},
               {"closed_at", opt_time(a.closed_at, off)},
               {"last_answer", a.last_answer},
-              {"overdue", overdue},
+              {"overdue", j.overdue},
+              {"first_answer_due", iso_day(j.due.first_answer)},
+              {"resolution_due", iso_day(j.due.resolution)},
               {"reminded_at", opt_time(a.reminded_at, off)}};
 }
 
@@ -107,12 +129,12 @@ std::string clean_tag(std::string t) {
 }
 
 struct listed {
-  std::vector<std::pair<storage::aspiration_row, bool>> rows;  ///< with overdue
+  std::vector<std::pair<storage::aspiration_row, judged>> rows;
 };
 
 struct shown {
   std::optional<storage::aspiration_row> row;
-  bool overdue = false;
+  judged overdue;
   std::vector<storage::aspiration_event> history;
 };
 
@@ -121,7 +143,7 @@ struct acted {
   unsigned status = 200;
   std::string error;
   std::optional<storage::aspiration_row> row;
-  bool overdue = false;
+  judged overdue;
 };
 
 struct poll_view {
@@ -180,10 +202,9 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
     const auto now = core::now();
     const auto job = [f, only_overdue, intake_slot, off, now](storage::store& s) {
       listed out;
-      const auto policy = (*intake_slot)->settings.deadline;
       for (auto& a : s.list_aspirations(f)) {
-        const bool late = is_overdue(a, policy, off, now);
-        if (!only_overdue || late) out.rows.emplace_back(std::move(a), late);
+        const auto late = judge(a, **intake_slot, off, now);
+        if (!only_overdue || late.overdue) out.rows.emplace_back(std::move(a), late);
       }
       return out;
     };
@@ -218,7 +239,7 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
       shown out;
       out.row = s.find_aspiration(ticket);
       if (!out.row) return out;
-      out.overdue = is_overdue(*out.row, (*intake_slot)->settings.deadline, off, now);
+      out.overdue = judge(*out.row, **intake_slot, off, now);
       out.history = s.aspiration_history(out.row->ticket);
       return out;
     };
@@ -255,7 +276,7 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
       }
       s.set_kind(a->ticket, kind, actor);
       out.row = s.find_aspiration(a->ticket);
-      out.overdue = out.row && is_overdue(*out.row, (*intake_slot)->settings.deadline, off, now);
+      if (out.row) out.overdue = judge(*out.row, **intake_slot, off, now);
       return out;
     };
     const auto result = co_await query<acted>(job);
@@ -281,6 +302,9 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
       text = body.value("reason", std::string{});
       if (text.empty()) co_return reply_error(400, "a rejection needs a \"reason\": the resident is told why");
     } else {
+      // A lone "air" would iterate as a one-element list (nlohmann): refused like the config's lists.
+      if (body.contains("tags") && !body["tags"].is_array())
+        co_return reply_error(400, "\"tags\" must be a list of tags, like [\"air\"]");
       for (const auto& t : body.value("tags", json::array())) {
         const auto tag = t.is_string() ? clean_tag(t.get<std::string>()) : std::string{};
         if (tag.empty()) co_return reply_error(400, "a tag is a word of letters, digits and '-' (got " + t.dump() + ")");
@@ -326,7 +350,7 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
                                                 {"answer", text}});
       }
       out.row = s.find_aspiration(a->ticket);
-      out.overdue = out.row && is_overdue(*out.row, st.settings.deadline, off, now);
+      if (out.row) out.overdue = judge(*out.row, st, off, now);
       return out;
     };
     const auto result = co_await query<acted>(job);
@@ -341,6 +365,8 @@ asio::awaitable<std::optional<http_response>> service::handle_intake_http(const 
     storage::poll_spec poll;
     poll.question = body.value("question", std::string{});
     if (poll.question.empty()) co_return reply_error(400, "a poll needs a non-empty \"question\"");
+    if (body.contains("options") && !body["options"].is_array())
+      co_return reply_error(400, "\"options\" must be a list of texts, like [\"Sabtu\", \"Minggu\"]");
     for (const auto& o : body.value("options", json::array())) {
       if (!o.is_string() || o.get<std::string>().empty()) co_return reply_error(400, "every option must be a non-empty text");
       poll.options.push_back(o.get<std::string>());

@@ -59,6 +59,7 @@ std::string tags_text(const json& tags) {
 struct village_view {
   std::chrono::minutes utc_offset{7 * 60};
   intake::deadline_policy deadline;
+  std::vector<std::chrono::sys_days> holidays;  ///< village.holidays: the daemon's lists and reminders skip them too
 };
 
 village_view village_of(const global_options& g) {
@@ -70,6 +71,7 @@ village_view village_of(const global_options& g) {
   if (!off) throw std::runtime_error("unknown village timezone '" + loaded.config->village.timezone + "'");
   v.utc_offset = *off;
   v.deadline = intake_settings_from(*loaded.config).deadline;
+  v.holidays = loaded.config->village.holidays;
   return v;
 }
 
@@ -120,6 +122,9 @@ void print_aspiration(const json& a) {
             << "  from:        " << str(a["phone"]) << (str(a["name"]).empty() ? "" : " (" + str(a["name"]) + ")") << "\n"
             << "  tags:        " << tags_text(a["tags"]) << "\n"
             << "  text:        " << str(a["text"]) << "\n";
+  if (const auto first = a.value("first_answer_due", std::string{}); !first.empty())
+    std::cout << "  due:         first answer by " << first << ", closed by " << a.value("resolution_due", std::string{})
+              << " (working days; village.holidays skipped)\n";
   if (!str(a["last_answer"]).empty()) std::cout << "  last answer: " << str(a["last_answer"]) << "\n";
   if (!str(a["reminded_at"]).empty()) std::cout << "  reminded:    " << str(a["reminded_at"]) << "\n";
   if (a.contains("history")) {
@@ -215,6 +220,7 @@ int cmd_export(const global_options& g, const export_args& a) {
   opts.bom = a.bom;
   opts.utc_offset = village.utc_offset;
   opts.deadline = village.deadline;
+  opts.holidays = village.holidays;
   opts.now = core::now();
   storage::aspiration_filter f;
   if (a.what == "aspirations") {
@@ -280,7 +286,7 @@ int cmd_report(const global_options& g, const std::string& month, bool json_out)
   store.export_aspirations(f, [&](const storage::aspiration_row& a) {
     ++r.aspirations;
     ++r.by_status[a.status];
-    if (is_overdue(a, village.deadline, village.utc_offset, now)) ++r.overdue;
+    if (is_overdue(a, village.deadline, village.utc_offset, now, village.holidays)) ++r.overdue;
   });
   if (json_out) {
     json by_tag = json::array();

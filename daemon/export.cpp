@@ -108,7 +108,7 @@ aspiration_writer::aspiration_writer(std::ostream& out, const export_options& op
 }
 
 void aspiration_writer::row(const storage::aspiration_row& a) {
-  const bool overdue = is_overdue(a, options_.deadline, options_.utc_offset, options_.now);
+  const bool overdue = is_overdue(a, options_.deadline, options_.utc_offset, options_.now, options_.holidays);
   if (options_.format == export_format::csv) {
     write_csv_record(out_, {a.ticket, format_local_time(a.received_at, options_.utc_offset),
                             shown_phone(a.phone, options_.with_phone), a.name, a.text, joined_tags(a.tags), a.status,

@@ -48,6 +48,7 @@ struct export_options {
   bool bom = false;         ///< CSV only
   std::chrono::minutes utc_offset{7 * 60};
   intake::deadline_policy deadline;
+  std::vector<std::chrono::sys_days> holidays;  ///< config village.holidays: deadlines skip them
   core::time_point now{};
 };
 

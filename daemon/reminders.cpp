@@ -39,7 +39,7 @@ reminder_run remind_overdue(storage::store& s, const intake_state& st, std::chro
   storage::aspiration_filter f;
   f.open_only = true;
   for (const auto& a : s.list_aspirations(f)) {
-    if (!is_overdue(a, st.settings.deadline, utc_offset, now)) continue;
+    if (!is_overdue(a, st.settings.deadline, utc_offset, now, st.config.village.holidays)) continue;
     ++run.overdue;
     if (a.reminded_at && local_day(*a.reminded_at, utc_offset) >= today) {
       ++run.already_today;  // never twice a day, whatever restarted or triggered us
@@ -69,10 +69,10 @@ reminder_run remind_overdue(storage::store& s, const intake_state& st, std::chro
 }
 
 bool reminder_due(core::time_point now, std::chrono::minutes utc_offset, int at_minute,
-                  std::optional<std::chrono::sys_days> last_run_day) {
+                  std::optional<std::chrono::sys_days> last_run_day, const std::vector<std::chrono::sys_days>& holidays) {
   const auto day = local_day(now, utc_offset);
   const auto minute = std::chrono::duration_cast<std::chrono::minutes>(now + utc_offset - day).count();
-  return intake::reminder_due(day, static_cast<int>(minute), at_minute, last_run_day);
+  return intake::reminder_due(day, static_cast<int>(minute), at_minute, last_run_day, holidays);
 }
 
 asio::awaitable<void> service::reminder_loop() {
@@ -83,7 +83,8 @@ asio::awaitable<void> service::reminder_loop() {
     const auto at = parse_clock_time(config_.limits.reminder_time);
     const auto now = core::now();
     // A daemon started after the reminder time runs at once: reminded_at keeps that from repeating a day's run.
-    if (at && reminder_due(now, utc_offset_, *at, last_run)) {
+    // config_.village.holidays: a holiday is no working day, so no reminder goes out on it.
+    if (at && reminder_due(now, utc_offset_, *at, last_run, config_.village.holidays)) {
       last_run = local_day(now, utc_offset_);
       const auto off = utc_offset_;
       const auto job = [intake_slot, off, now](storage::store& s) { return remind_overdue(s, **intake_slot, off, now); };

@@ -35,9 +35,11 @@ struct reminder_run {
 reminder_run remind_overdue(storage::store& s, const intake_state& st, std::chrono::minutes utc_offset,
                             core::time_point now);
 
-/// Whether the scheduled run is due at `now`: a working day (intake/calendar.hpp) in the village,
-/// local time at or past `at_minute` (minutes after midnight), and no run yet on that local day.
+/// Whether the scheduled run is due at `now`: a working day (intake/calendar.hpp: not a weekend, not
+/// one of `holidays`) in the village, local time at or past `at_minute` (minutes after midnight), and
+/// no run yet on that local day.
 bool reminder_due(core::time_point now, std::chrono::minutes utc_offset, int at_minute,
-                  std::optional<std::chrono::sys_days> last_run_day);
+                  std::optional<std::chrono::sys_days> last_run_day,
+                  const std::vector<std::chrono::sys_days>& holidays = {});
 
 }  // namespace kentongan::daemon

@@ -63,6 +63,15 @@ TEST_CASE("village.holidays: dates in the config, sorted and without duplicates"
     REQUIRE(got.config);
     CHECK(got.config->village.holidays.empty());
     CHECK(got.config->village.holidays_file.empty());
+    CHECK(config::summary(*got.config).find("  working days Monday to Friday; no holidays configured (village.holidays)\n") !=
+          std::string::npos);
+  }
+  SUBCASE("check-config's summary names how many and their span") {
+    const auto got = config::load_text(R"({"village": {"name": "X", "holidays": ["2027-01-01", "2026-08-17", "2026-12-25"]}})",
+                                       "k.json");
+    REQUIRE(got.config);
+    CHECK(config::summary(*got.config).find("  working days Monday to Friday except 3 holidays, 2026-08-17 to 2027-01-01\n") !=
+          std::string::npos);
   }
 }
 
