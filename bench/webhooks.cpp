@@ -103,7 +103,9 @@ struct counting_events final : channel::events {
     else ++other;
     if (on_result) on_result();
   }
-  void on_delivery_report(const std::string&, channel::delivery_report) override {}
+  void on_delivery_report(const std::string&, channel::delivery_report, std::function<void(bool)> ack) override {
+    if (ack) ack(true);
+  }
   void on_inbound(const std::string&, channel::inbound, std::function<void(bool)>) override {}
   void on_link_state(const std::string&, bool, const std::string&) override {}
 };

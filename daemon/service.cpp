@@ -214,35 +214,79 @@ bool service::normal_allowed_now() const {
   return !in_quiet_hours(std::chrono::system_clock::now(), utc_offset_, quiet_start_, quiet_end_);
 }
 
-void service::change(std::function<void(storage::store&)> fn, std::function<void(std::exception_ptr)> after) {
+void service::queue_update(outcome_update u) {
+  pending_updates_.push_back(std::move(u));
+  if (updates_flush_posted_) return;
+  updates_flush_posted_ = true;
+  asio::post(io_, [this]() { flush_updates(); });
+}
+
+std::function<void(bool)> service::window_release(channel_slot* slot) {
+  if (!slot) return {};
+  // Slots live until exit (a reload retires, never frees them), so the pointer stays valid.
   auto* self = this;
-  auto job = std::make_shared<std::function<void(storage::store&)>>(std::move(fn));
-  writer_->post([job](storage::store& s) { (*job)(s); }, [self, job, after](std::exception_ptr e) {
-    if (storage::is_disk_full(e)) {
-      // Disk full (issue 9): an accepted message's state change is kept and tried again each
-      // second until space returns, never dropped (nor acknowledged before it is stored).
-      static auto last_log = std::chrono::steady_clock::time_point{};  // writer thread only
-      if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds{10}) {
-        last_log = std::chrono::steady_clock::now();
-        self->log_->error("database change waits for disk space reason=disk_full (free space on the database's file system)");
-      }
-      asio::post(self->io_, [self, job, after, e]() {
-        if (self->stopping_) {
-          if (after) after(e);
-          return;
-        }
-        auto timer = std::make_shared<asio::steady_timer>(self->io_, std::chrono::seconds{1});
-        timer->async_wait([self, job, after, timer, e](boost::system::error_code) {
-          if (self->stopping_) {
-            if (after) after(e);  // stopping: lost like any change unwritten at a crash (in doubt at restart)
-            return;
+  return [self, slot](bool) {
+    if (slot->in_flight > 0) --slot->in_flight;
+    self->wake_dispatcher();
+  };
+}
+
+void service::flush_updates() {
+  updates_flush_posted_ = false;
+  if (pending_updates_.empty()) return;
+  auto batch = std::make_shared<std::vector<outcome_update>>(std::move(pending_updates_));
+  pending_updates_.clear();
+  auto* self = this;
+  writer_->post_held_while_full(
+      [self, batch](storage::store& s) {
+        for (const auto& u : *batch) {
+          switch (u.kind) {
+            case outcome_update::what::submitted:
+              s.mark_submitted(u.id, u.channel, u.provider_id, u.parts);
+              break;
+            case outcome_update::what::submitted_and_delivered:
+              s.mark_submitted(u.id, u.channel, u.provider_id, u.parts);
+              s.mark_delivered(u.id);
+              break;
+            case outcome_update::what::report:
+              if (!s.mark_reported(u.channel, u.provider_id, u.state, u.reason)) {
+                // Kept for the audit trail: an SMSC that reports ids we never saw is worth knowing about.
+                s.log_event("unknown_receipt", u.channel, u.provider_id + " " + std::string(core::to_string(u.state)));
+                self->dispatch_log_->warn("delivery report for an unknown message channel={} provider_id={}", u.channel,
+                                          u.provider_id);
+              }
+              break;
           }
-          self->change(*job, after);
+        }
+      },
+      [self, batch](std::exception_ptr e) {
+        if (e && !storage::is_disk_full(e)) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            self->log_->error("database change failed error=\"{}\" (submit results and reports, {} rows)", ex.what(),
+                              batch->size());
+          }
+        }
+        asio::post(self->io_, [batch, e]() {
+          for (const auto& u : *batch)
+            if (u.ack) u.ack(!e);
         });
       });
-      return;
-    }
-    if (e) {
+}
+
+void service::change(std::function<void(storage::store&)> fn, std::function<void(std::exception_ptr)> after) {
+  auto* self = this;
+  flush_updates();  // in order: a requeue or failure never overtakes an earlier result
+  if (storage::disk_full() && std::chrono::steady_clock::now() - disk_full_logged_ > std::chrono::seconds{10}) {
+    disk_full_logged_ = std::chrono::steady_clock::now();
+    log_->error("database changes wait for disk space reason=disk_full (free space on the database's file system; "
+                "accepted work is kept in order and written when space returns)");
+  }
+  // Disk full (issue 9): the writer holds the change, in order with the others, until space
+  // returns; an accepted message's state change is never dropped nor reordered.
+  writer_->post_held_while_full(std::move(fn), [self, after](std::exception_ptr e) {
+    if (e && !storage::is_disk_full(e)) {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
@@ -299,6 +343,42 @@ void service::route(storage::outbox_row row, const std::vector<std::string>& exc
   channels_[*choice]->backlog.push_back(std::move(row));
 }
 
+void service::seed_caps() {
+  // The caps count what a SIM card or an account sent this village hour and day; a restart must
+  // not forget it (a SIM's daily quota would be exceeded after a crash), so the counts start from
+  // the outbox.
+  using namespace std::chrono;
+  const auto local_minutes = duration_cast<minutes>(system_clock::now().time_since_epoch()) + utc_offset_;
+  const std::int64_t hour = local_minutes.count() / 60;
+  const std::int64_t day = hour / 24;
+  const auto to_time = [this](std::int64_t local_hours) {
+    return core::time_point{duration_cast<core::time_point::duration>(hours{local_hours} - utc_offset_)};
+  };
+  for (auto& slot : channels_) {
+    if (slot->settings.hourly_cap == 0 && slot->settings.daily_cap == 0) continue;
+    const auto name = slot->link->name();
+    const auto hour_start = to_time(hour), day_start = to_time(day * 24);
+    std::promise<std::pair<std::int64_t, std::int64_t>> counted;
+    auto counts = counted.get_future();
+    writer_->post([&counted, name, hour_start, day_start](storage::store& s) {
+      counted.set_value({s.count_submitted_since(name, hour_start), s.count_submitted_since(name, day_start)});
+    }, [&counted](std::exception_ptr e) {
+      if (e) try {
+          counted.set_exception(e);
+        } catch (...) {
+        }
+    });
+    const auto [this_hour, today] = counts.get();
+    slot->cap_hour = hour;
+    slot->cap_day = day;
+    slot->sent_this_hour = static_cast<std::uint32_t>(this_hour);
+    slot->sent_today = static_cast<std::uint32_t>(today);
+    if (this_hour > 0 || today > 0)
+      dispatch_log_->info("channel caps resume name={} sent_this_hour={}/{} sent_today={}/{}", name, this_hour,
+                          slot->settings.hourly_cap, today, slot->settings.daily_cap);
+  }
+}
+
 bool service::under_caps(channel_slot& slot) {
   if (slot.settings.hourly_cap == 0 && slot.settings.daily_cap == 0) return true;
   const auto local_minutes =
@@ -346,8 +426,9 @@ asio::awaitable<void> service::dispatch_loop() {
 
     // Claim more only when the backlog runs low: the database, not memory, is the queue.
     std::size_t want = 0;
-    for (const auto& slot : channels_) {
-      if (!slot->link->is_up()) continue;
+    for (auto& slot : channels_) {
+      // A channel at its hourly or daily cap claims nothing: the rows stay queued, not `sending`.
+      if (!slot->link->is_up() || !under_caps(*slot)) continue;
       const auto per_half_second = static_cast<std::size_t>(slot->settings.tps * slot->throttle_factor / 2.0) + 1;
       want += std::max(slot->settings.window, per_half_second);
     }
@@ -380,8 +461,8 @@ asio::awaitable<void> service::dispatch_loop() {
 
     // Sleep until a token is due for a channel with backlog, or something wakes us.
     auto until = std::chrono::steady_clock::now() + idle_poll;
-    for (const auto& slot : channels_)
-      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < slot->settings.window)
+    for (auto& slot : channels_)
+      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < slot->settings.window && under_caps(*slot))
         until = std::min(until, slot->bucket.next_token(std::chrono::steady_clock::now()));
     if (dispatch_woken_) {
       dispatch_woken_ = false;
@@ -425,7 +506,7 @@ asio::awaitable<void> service::scheduler_loop() {
   }
 }
 
-void service::retry_or_fail(const storage::outbox_row& row, const std::string& reason) {
+void service::retry_or_fail(const storage::outbox_row& row, const std::string& reason, bool maybe_sent) {
   const auto id = row.id;
   const auto* slot = find_slot(row.channel);
   if (row.attempts >= std::max(1, slot ? slot->settings.max_attempts : 5)) {
@@ -436,7 +517,9 @@ void service::retry_or_fail(const storage::outbox_row& row, const std::string& r
   const auto delay = retry_delay(row.attempts, std::chrono::seconds{config_.limits.retry_base_s},
                                  std::chrono::seconds{config_.limits.retry_max_s}, random_);
   const auto next = core::now() + delay;
-  change([id, next, reason](storage::store& s) { s.requeue(id, next, reason); });
+  if (maybe_sent)
+    dispatch_log_->warn("resubmitting a message the network may already have id={} reason=\"{}\" (counted in doubt)", id, reason);
+  change([id, next, reason, maybe_sent](storage::store& s) { s.requeue(id, next, reason, maybe_sent); });
 }
 
 void service::recover_from_throttling(channel_slot& slot) {
@@ -450,10 +533,15 @@ void service::recover_from_throttling(channel_slot& slot) {
 
 void service::on_submit_result(const std::string& channel_name, channel::submit_result result) {
   auto* slot = find_slot(channel_name);
-  if (slot && slot->in_flight > 0) --slot->in_flight;
+  // An accepted message stays in the channel's window until its `submitted` state is durable: a
+  // crash then re-sends at most a window of messages the network already had (DESIGN.md, in doubt).
+  const bool accepted = result.outcome == channel::submit_outcome::accepted ||
+                        result.outcome == channel::submit_outcome::delivered;
+  if (slot && slot->in_flight > 0 && !accepted) --slot->in_flight;
   auto it = in_flight_.find(result.id);
   if (it == in_flight_.end()) {
     dispatch_log_->warn("submit result for a message not in flight channel={} id={}", channel_name, result.id);
+    if (slot && slot->in_flight > 0 && accepted) --slot->in_flight;
     return;
   }
   storage::outbox_row row = std::move(it->second);
@@ -465,20 +553,15 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
       if (slot) ++slot->submitted;
       if (slot && slot->throttle_factor < 1.0) recover_from_throttling(*slot);
       excluded_.erase(id);
-      const auto provider = result.provider_id;
-      const int parts = result.parts;
-      change([id, channel_name, provider, parts](storage::store& s) { s.mark_submitted(id, channel_name, provider, parts); });
+      queue_update({outcome_update::what::submitted, id, channel_name, std::move(result.provider_id), result.parts, {}, {},
+                    window_release(slot)});
       break;
     }
     case channel::submit_outcome::delivered: {
       if (slot) ++slot->submitted;
       excluded_.erase(id);
-      const auto provider = result.provider_id;
-      const int parts = result.parts;
-      change([id, channel_name, provider, parts](storage::store& s) {
-        s.mark_submitted(id, channel_name, provider, parts);
-        s.mark_delivered(id);
-      });
+      queue_update({outcome_update::what::submitted_and_delivered, id, channel_name, std::move(result.provider_id),
+                    result.parts, {}, {}, window_release(slot)});
       break;
     }
     case channel::submit_outcome::retryable:
@@ -488,7 +571,7 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
         dispatch_log_->warn("channel throttled by the network name={} rate={:.1f}/s", channel_name,
                             slot->settings.tps * slot->throttle_factor);
       }
-      retry_or_fail(row, result.reason);
+      retry_or_fail(row, result.reason, result.maybe_sent);
       break;
     case channel::submit_outcome::permanent: {
       if (slot) ++slot->failed;
@@ -513,20 +596,13 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
   wake_dispatcher();
 }
 
-void service::on_delivery_report(const std::string& channel_name, channel::delivery_report report) {
+void service::on_delivery_report(const std::string& channel_name, channel::delivery_report report,
+                                 std::function<void(bool)> ack) {
   const auto state = report.status == channel::report_status::delivered ? core::message_state::delivered
                      : report.status == channel::report_status::expired ? core::message_state::expired
                                                                          : core::message_state::failed;
-  auto* self = this;
-  const auto provider = report.provider_id;
-  const auto reason = report.reason;
-  change([self, channel_name, provider, state, reason](storage::store& s) {
-    if (!s.mark_reported(channel_name, provider, state, reason)) {
-      // Kept for the audit trail: an SMSC that reports ids we never saw is worth knowing about.
-      s.log_event("unknown_receipt", channel_name, provider + " " + std::string(core::to_string(state)));
-      self->dispatch_log_->warn("delivery report for an unknown message channel={} provider_id={}", channel_name, provider);
-    }
-  });
+  queue_update({outcome_update::what::report, 0, channel_name, std::move(report.provider_id), 1, state,
+                std::move(report.reason), std::move(ack)});
 }
 
 void service::on_inbound(const std::string& channel_name, channel::inbound message, std::function<void(bool)> ack) {
@@ -717,7 +793,7 @@ void service::retire_channel(std::unique_ptr<channel_slot> slot, const std::stri
       const auto row = it->second;
       self->in_flight_.erase(it);
       self->submit_started_.erase(id);
-      self->retry_or_fail(row, "channel stopped by a reload before the network answered");
+      self->retry_or_fail(row, "channel stopped by a reload before the network answered", true);
     }
     self->wake_dispatcher();
   });
@@ -885,6 +961,7 @@ void service::start() {
     log_->warn("recovered after a crash in_doubt={} (these may reach a phone twice; counted in status)", in_doubt_recovered_);
 
   build_channels();
+  seed_caps();
   seed_whatsapp_windows();
   http_ = std::make_unique<http_server>(io_, std::bind_front(&service::handle_http, this));
   const auto [host, port] = split_host_port(options_.listen.value_or(config_.http.listen));

@@ -74,7 +74,8 @@ class service final : public channel::events {
 
   // channel::events
   void on_submit_result(const std::string& channel, channel::submit_result result) override;
-  void on_delivery_report(const std::string& channel, channel::delivery_report report) override;
+  void on_delivery_report(const std::string& channel, channel::delivery_report report,
+                          std::function<void(bool)> ack) override;
   void on_inbound(const std::string& channel, channel::inbound message, std::function<void(bool)> ack) override;
   void on_link_state(const std::string& channel, bool up, const std::string& reason) override;
 
@@ -130,7 +131,7 @@ class service final : public channel::events {
   void pump(channel_slot& slot);
   std::size_t backlog_size() const;
   void route(storage::outbox_row row, const std::vector<std::string>& excluded = {});
-  void retry_or_fail(const storage::outbox_row& row, const std::string& reason);
+  void retry_or_fail(const storage::outbox_row& row, const std::string& reason, bool maybe_sent = false);
   void recover_from_throttling(channel_slot& slot);
   channel_slot* find_slot(const std::string& name);
   std::vector<channel_choice_input> channel_view() const;
@@ -155,6 +156,8 @@ class service final : public channel::events {
   void apply_inbound_effects(const struct inbound_effects& effects);
   /// Whether a channel's hourly or daily cap still allows a message now.
   bool under_caps(channel_slot& slot);
+  /// Start-up: each capped channel's counts of this village hour and day, from the outbox.
+  void seed_caps();
   std::string render(const storage::outbox_row& row) const;
   /// Modems (service.cpp): the USSD balance of channel `name`, logged (a warning below
   /// balance_warn_below); `then` gets the answer on the I/O thread.
@@ -196,6 +199,26 @@ class service final : public channel::events {
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<spdlog::logger> dispatch_log_;
   std::int64_t in_doubt_recovered_ = 0;
+  std::chrono::steady_clock::time_point disk_full_logged_{};
+  /// Submit results and delivery reports, in arrival order, written as one writer job per turn of
+  /// the I/O loop (issue 3: a job per message made the writer the bottleneck). Every other write
+  /// and every query flushes them first, so the writer sees all changes in the order they happened.
+  struct outcome_update {
+    enum class what { submitted, submitted_and_delivered, report } kind = what::submitted;
+    std::int64_t id = 0;
+    std::string channel;
+    std::string provider_id;
+    int parts = 1;
+    core::message_state state = core::message_state::delivered;
+    std::string reason;
+    std::function<void(bool)> ack;
+  };
+  std::vector<outcome_update> pending_updates_;
+  bool updates_flush_posted_ = false;
+  void queue_update(outcome_update u);
+  void flush_updates();
+  /// The ack of an accepted submit's update: frees its place in the slot's window once durable.
+  std::function<void(bool)> window_release(channel_slot* slot);
   std::uint64_t inbound_count_ = 0;
   // ---- /metrics (issue 8) ----
   struct latency_histogram {
@@ -228,6 +251,7 @@ struct query_initiation {
     auto shared_handler = std::make_shared<Handler>(std::move(handler));
     auto result = std::make_shared<R>();
     auto* svc = self;
+    self->flush_updates();  // a query sees every change that happened before it
     self->writer_->post([f = fn, result](storage::store& s) { *result = f(s); },
                         [svc, shared_handler, result](std::exception_ptr e) {
                           asio::post(svc->io_, [shared_handler, result, e]() { (*shared_handler)(e, std::move(*result)); });

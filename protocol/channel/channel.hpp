@@ -47,6 +47,9 @@ struct submit_result {
   std::string reason;           ///< human text for failures ("ESME_RTHROTTLED (0x58)")
   int parts = 1;                ///< segments the message used on this channel
   bool slow_down = false;       ///< the network asked us to reduce the rate
+  /// Retryable only: the request left us and its answer never came (response timeout, link lost),
+  /// so the network may have taken it; a resubmit is then counted in doubt, never silently twice.
+  bool maybe_sent = false;
 };
 
 enum class report_status { delivered, failed, expired };
@@ -65,13 +68,15 @@ struct inbound {
   core::time_point received_at{};
 };
 
-/// Implemented by the daemon. `ack` must be called once the inbound message is durably stored
-/// (true) or could not be stored (false); channels acknowledge the provider only after it.
+/// Implemented by the daemon. `ack` is called once the inbound message or delivery report is
+/// durably stored (true) or could not be stored (false); channels acknowledge the provider only
+/// after it, so a report or message the network handed over survives a crash (it is sent again).
 class events {
  public:
   virtual ~events() = default;
   virtual void on_submit_result(const std::string& channel, submit_result result) = 0;
-  virtual void on_delivery_report(const std::string& channel, delivery_report report) = 0;
+  virtual void on_delivery_report(const std::string& channel, delivery_report report,
+                                  std::function<void(bool stored)> ack) = 0;
   virtual void on_inbound(const std::string& channel, inbound message, std::function<void(bool stored)> ack) = 0;
   virtual void on_link_state(const std::string& channel, bool up, const std::string& reason) = 0;
 };
@@ -104,8 +109,8 @@ struct event_sink {
   void on_submit_result(const std::string& n, submit_result r) const {
     if (to) to->on_submit_result(n, std::move(r));
   }
-  void on_delivery_report(const std::string& n, delivery_report r) const {
-    if (to) to->on_delivery_report(n, std::move(r));
+  void on_delivery_report(const std::string& n, delivery_report r, std::function<void(bool)> ack = {}) const {
+    if (to) to->on_delivery_report(n, std::move(r), std::move(ack));
   }
   void on_inbound(const std::string& n, inbound m, std::function<void(bool)> ack) const {
     if (to) to->on_inbound(n, std::move(m), std::move(ack));

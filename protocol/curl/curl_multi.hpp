@@ -35,6 +35,12 @@ struct http_response {
   long http_version = 0;                 ///< 11 for HTTP/1.1, 2 for HTTP/2, 0 unknown
   long new_connections = 0;              ///< connections opened for this request (0 = reused)
   bool transport_ok() const { return curl_code == 0; }
+  /// The transfer failed after the request may have reached the server (a timeout, a reset or a
+  /// cut answer), as opposed to a name or connection failure before anything was sent.
+  bool may_have_arrived() const {
+    return curl_code != 0 && curl_code != 5 /* COULDNT_RESOLVE_PROXY */ && curl_code != 6 /* COULDNT_RESOLVE_HOST */ &&
+           curl_code != 7 /* COULDNT_CONNECT */ && curl_code != 35 /* SSL_CONNECT_ERROR */;
+  }
 };
 
 struct client_options {

@@ -159,6 +159,7 @@ struct http_channel::impl : std::enable_shared_from_this<impl> {
       transport = r.timed_out ? "no answer within " + std::to_string(s.request_timeout.count()) + " ms" : r.error;
     const auto v = classify_response(s, id, r.transport_ok() ? r.status : 0, r.body, transport);
     chan::submit_result out{id, chan::submit_outcome::retryable, {}, v.reason, parts, false};
+    out.maybe_sent = r.may_have_arrived();
     if (v.success) {
       ++stats.accepted;
       if (!v.reason.empty()) ++stats.missing_ids;

@@ -117,6 +117,7 @@ struct whatsapp_channel::impl : std::enable_shared_from_this<impl> {
   void on_response(chan::outbound m, send_mode mode, std::uint64_t generation, curl::http_response r) {
     chan::submit_result out{m.id, chan::submit_outcome::retryable, {}, {}, 1, false};
     if (!r.transport_ok()) {
+      out.maybe_sent = r.may_have_arrived();
       out.reason = r.timed_out ? "no answer from the Graph API within " + std::to_string(s.request_timeout.count()) + " ms"
                                : "Graph API unreachable: " + r.error;
       return emit(std::move(out));

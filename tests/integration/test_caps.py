@@ -93,10 +93,6 @@ class CapsTest(unittest.TestCase):
         if village_hour() != hour:
             self.skipTest("the village hour turned during the test: the hourly count restarted")
 
-    @unittest.skip("waits for the lead: with a channel at its cap and rows in its backlog, dispatch_loop sleeps "
-                   "until bucket.next_token(), which is 'now' while the bucket is full, so the I/O thread spins "
-                   "until the hour turns (measured: 0.38 of a core on the loaded dev machine, 0.00 when idle; "
-                   "H2's report)")
     def test_capped_channel_does_not_spin(self):
         d = self.start([harness.sim_channel(tps=200, window=50, dlr_delay_ms=20, hourly_cap=5)])
         bid = d.broadcast("--all", "--text", "Rapat kelompok tani Jumat sore.")
@@ -116,9 +112,6 @@ class CapsTest(unittest.TestCase):
                                     "hour" % (100 * share))
         self.stop(d)
 
-    @unittest.skip("waits for the lead: the caps' counters live in memory (channel_slot::sent_this_hour/"
-                   "sent_today) and start at 0; service must seed them at start from "
-                   "store::count_submitted_since(channel, start of the village hour/day) (H2's report)")
     def test_restart_remembers_what_was_sent(self):
         hour = village_hour()
         d = self.start([harness.sim_channel(tps=200, window=50, dlr_delay_ms=20, hourly_cap=5)])

@@ -39,7 +39,7 @@ THROTTLE_AFTER = TPS // 2
 # reports no duplicate. While this is True the test checks the weaker promise (such duplicates only
 # after a lost link, at most a window per link) and prints how many there were; set it to False
 # once protocol/channel's submit_result can say "maybe sent" and the daemon flags those rows.
-KNOWN_BUG_UNCOUNTED_RESUBMIT = True
+KNOWN_BUG_UNCOUNTED_RESUBMIT = False
 
 
 class SmppFaultTest(DaemonTest):

@@ -18,9 +18,16 @@ struct fake_events final : channel::events {
   std::vector<std::function<void(bool)>> acks;
   std::vector<bool> link_states;
   bool auto_ack = true;
+  std::vector<std::function<void(bool)>> report_acks;  ///< held when auto_ack_reports is false
+  bool auto_ack_reports = true;                        ///< the "daemon" stores each report at once
 
   void on_submit_result(const std::string&, channel::submit_result r) override { results.push_back(std::move(r)); }
-  void on_delivery_report(const std::string&, channel::delivery_report r) override { reports.push_back(std::move(r)); }
+  void on_delivery_report(const std::string&, channel::delivery_report r, std::function<void(bool)> ack) override {
+    reports.push_back(std::move(r));
+    if (!ack) return;
+    if (auto_ack_reports) ack(true);
+    else report_acks.push_back(std::move(ack));
+  }
   void on_inbound(const std::string&, channel::inbound m, std::function<void(bool)> ack) override {
     inbound.push_back(std::move(m));
     if (auto_ack) ack(true);

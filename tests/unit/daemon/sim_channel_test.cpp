@@ -15,11 +15,18 @@ struct recorder : channel::events {
   std::vector<channel::inbound> inbound;
   std::vector<bool> states;
   void on_submit_result(const std::string&, channel::submit_result r) override { results.push_back(std::move(r)); }
-  void on_delivery_report(const std::string&, channel::delivery_report r) override { reports.push_back(std::move(r)); }
+  void on_delivery_report(const std::string&, channel::delivery_report r, std::function<void(bool)> ack) override {
+    reports.push_back(std::move(r));
+    REQUIRE(ack);
+    if (hold_report_acks) report_acks.push_back(std::move(ack));
+    else ack(true);
+  }
   void on_inbound(const std::string&, channel::inbound m, std::function<void(bool)> ack) override {
     inbound.push_back(std::move(m));
     ack(true);
   }
+  bool hold_report_acks = false;  // else each report is "stored" at once
+  std::vector<std::function<void(bool)>> report_acks;
   void on_link_state(const std::string&, bool up, const std::string&) override { states.push_back(up); }
 };
 

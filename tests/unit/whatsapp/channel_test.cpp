@@ -33,7 +33,9 @@ struct recorder final : chan::events {
   std::vector<chan::submit_result> results;
   std::vector<std::pair<bool, std::string>> links;
   void on_submit_result(const std::string&, chan::submit_result r) override { results.push_back(std::move(r)); }
-  void on_delivery_report(const std::string&, chan::delivery_report) override {}
+  void on_delivery_report(const std::string&, chan::delivery_report, std::function<void(bool)> ack) override {
+    if (ack) ack(true);
+  }
   void on_inbound(const std::string&, chan::inbound, std::function<void(bool)>) override {}
   void on_link_state(const std::string&, bool up, const std::string& reason) override { links.emplace_back(up, reason); }
 };
