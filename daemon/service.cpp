@@ -736,6 +736,8 @@ void service::reload() {
   config_.limits = cfg.limits;
   config_.unmatched = cfg.unmatched;
   config_.ticket_prefix = cfg.ticket_prefix;
+  config_.village.holidays = cfg.village.holidays;  // deadlines and reminders count working days
+  config_.village.holidays_file = cfg.village.holidays_file;
   try {
     reload_intake();
   } catch (const std::exception& e) {

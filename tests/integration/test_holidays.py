@@ -120,9 +120,6 @@ class HolidaysTest(DaemonTest):
         out = self.d.cli_json("aspirations", "remind", "--json")
         self.assertEqual((out["overdue"], out["reminded"]), (0, 0), out)
 
-    @unittest.skip("waits for the lead: service::reload() (daemon/service.cpp) copies limits, officers and so on "
-                   "into config_ but not village.holidays; add `config_.village.holidays = cfg.village.holidays;` "
-                   "before reload_intake() (H2's report)")
     def test_reload_picks_up_changed_holidays(self):
         ticket = self.report(RESIDENT, "LAPOR jembatan kayu di dusun 2 lapuk")
         self.assertEqual(self.show(ticket)["first_answer_due"], deadlines(self.today, self.holidays)[0].isoformat())
