@@ -25,6 +25,14 @@ std::unique_ptr<channel::channel> make_sim(boost::asio::io_context& io, const co
   ss.fail_rate = s.fail_rate;
   ss.transient_fail_rate = s.transient_fail_rate;
   ss.record_file = options.sim_record_file;
+  // The reports the simulated network owes survive a kill -9 (sim_channel.hpp). Without a state
+  // directory from the caller the journal sits beside the phones' record, the simulator's other
+  // durable file; with neither the reports live in memory only.
+  const auto journal_name = "sim-" + cs.name + ".reports";
+  if (!options.state_dir.empty())
+    ss.reports_journal = (options.state_dir / journal_name).string();
+  else if (!options.sim_record_file.empty())
+    ss.reports_journal = (std::filesystem::path(options.sim_record_file).parent_path() / journal_name).string();
   return std::make_unique<sim::sim_channel>(io, ss, events);
 }
 

@@ -2,6 +2,7 @@
 /// Builds one channel object from its config entry (secrets read here, never logged); used at
 /// start-up and on reload. Nothing is started: the caller runs the channel's run() coroutine.
 
+#include <filesystem>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <string>
@@ -37,6 +38,7 @@ struct whatsapp_endpoint {
 /// What the factory needs besides the channel's own settings.
 struct factory_options {
   std::string sim_record_file;             ///< tests: the simulator's record of what phones received
+  std::filesystem::path state_dir;         ///< the daemon's state directory (the simulator's reports journal)
   std::shared_ptr<spdlog::logger> log;     ///< for configuration warnings; may be null
 };
 

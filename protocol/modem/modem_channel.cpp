@@ -27,11 +27,16 @@ struct message_job {
   steady::time_point queued_at;
 };
 
+// The parts of one message, whose final status reports make one delivery report. It stays known
+// until that report is stored, so a stored report read again after ack(false) finishes it then.
 struct report_group {
   std::string provider_id;
-  int remaining = 0;
+  std::vector<int> references;       ///< TP-MR of each part
+  std::set<int> seen;                ///< parts whose final report came (a re-read counts once)
   chan::report_status worst = chan::report_status::delivered;
   std::string reason;
+  std::vector<int> indexes;          ///< stored reports (+CDSI, sweep) deleted once it is stored
+  bool storing = false;
 };
 
 struct partial_message {
@@ -192,12 +197,14 @@ struct modem_channel::impl : std::enable_shared_from_this<impl> {
   void handle(at_output out);
   void handle_urc(const urc& u);
   void process_stored(const stored_message& m);
-  void on_report(const sms_status_report& r);
+  /// True when it keeps the stored report at `index` (deleted once the daemon stored the report).
+  bool on_report(const sms_status_report& r, std::optional<int> index);
   void on_deliver(const sms_deliver& d, std::optional<int> index);
   void deliver_inbound(std::string from, std::string text, std::optional<timestamp> time, std::vector<int> indexes, std::string key);
   void check_reassembly(steady::time_point now);
   void finish_balance(bool ok, const std::string& text);
-  void fail_job(const std::shared_ptr<message_job>& job, chan::submit_outcome outcome, std::string reason);
+  void fail_job(const std::shared_ptr<message_job>& job, chan::submit_outcome outcome, std::string reason,
+                bool maybe_sent = false);
   void go_down(const std::string& reason);
   void submit(chan::outbound message);
   void stop();
@@ -542,7 +549,8 @@ void modem_channel::impl::submit(chan::outbound message) {
   wake();
 }
 
-void modem_channel::impl::fail_job(const std::shared_ptr<message_job>& job, chan::submit_outcome outcome, std::string reason) {
+void modem_channel::impl::fail_job(const std::shared_ptr<message_job>& job, chan::submit_outcome outcome, std::string reason,
+                                   bool maybe_sent) {
   ++status.counters.submit_errors;
   chan::submit_result r;
   r.id = job->message.id;
@@ -551,6 +559,7 @@ void modem_channel::impl::fail_job(const std::shared_ptr<message_job>& job, chan
   r.reason = std::move(reason);
   // Parts already sent will reach the phone; a retry sends them again.
   if (job->next > 0) r.reason += " (" + std::to_string(job->next) + " of " + std::to_string(job->parts.size()) + " parts sent)";
+  r.maybe_sent = job->next > 0 || maybe_sent;
   events.on_submit_result(settings.name, std::move(r));
 }
 
@@ -580,7 +589,7 @@ asio::awaitable<void> modem_channel::impl::send_part(std::shared_ptr<impl> self)
     if (job->parts.front().status_report) {
       auto group = std::make_shared<report_group>();
       group->provider_id = result.provider_id;
-      group->remaining = static_cast<int>(job->references.size());
+      group->references = job->references;
       for (const int ref : job->references) self->reports[ref] = group;  // a wrapped MR replaces an old, unmatched one
     }
     self->events.on_submit_result(self->settings.name, std::move(result));
@@ -588,7 +597,7 @@ asio::awaitable<void> modem_channel::impl::send_part(std::shared_ptr<impl> self)
   }
   self->queue.pop_front();
   if (r.result == final_code::timeout) {
-    self->fail_job(job, chan::submit_outcome::retryable, "modem did not answer AT+CMGS (the part may have gone out)");
+    self->fail_job(job, chan::submit_outcome::retryable, "modem did not answer AT+CMGS (the part may have gone out)", true);
     co_return;
   }
   if (r.result == final_code::cms_error) {
@@ -618,7 +627,8 @@ void modem_channel::impl::handle_urc(const urc& u) {
       return;
     case urc_kind::status_report: {
       const auto d = decode_pdu(u.pdu);
-      if (d && std::holds_alternative<sms_status_report>(d.value)) on_report(std::get<sms_status_report>(d.value));
+      // Routed, not stored: with AT+CSMS=0 there is nothing to acknowledge and nothing to keep.
+      if (d && std::holds_alternative<sms_status_report>(d.value)) on_report(std::get<sms_status_report>(d.value), std::nullopt);
       else ++status.counters.undecodable;
       return;
     }
@@ -674,8 +684,7 @@ void modem_channel::impl::process_stored(const stored_message& m) {
     return;
   }
   if (const auto* report = std::get_if<sms_status_report>(&d.value)) {
-    on_report(*report);
-    to_delete.insert(m.index);
+    if (!on_report(*report, m.index)) to_delete.insert(m.index);  // of no use: deleted at once
     return;
   }
   if (const auto* deliver = std::get_if<sms_deliver>(&d.value)) {
@@ -684,25 +693,48 @@ void modem_channel::impl::process_stored(const stored_message& m) {
   }
 }
 
-void modem_channel::impl::on_report(const sms_status_report& r) {
+bool modem_channel::impl::on_report(const sms_status_report& r, std::optional<int> index) {
   ++status.counters.status_reports;
   const auto band = classify_status(r.status);
-  if (band == delivery_status::pending || band == delivery_status::unknown) return;  // not final yet
+  if (band == delivery_status::pending || band == delivery_status::unknown) return false;  // not final yet
   const auto it = reports.find(r.message_reference);
   if (it == reports.end()) {
     ++status.counters.unmatched_reports;
-    return;
+    return false;
   }
   auto group = it->second;
-  reports.erase(it);
-  const auto st = report_status_of(r.status);
-  if (st != chan::report_status::delivered && group->worst == chan::report_status::delivered) {
-    group->worst = st;
-    group->reason = "TP-ST 0x" + hex_upper(r.status);
+  if (group->seen.insert(r.message_reference).second) {
+    const auto st = report_status_of(r.status);
+    if (st != chan::report_status::delivered && group->worst == chan::report_status::delivered) {
+      group->worst = st;
+      group->reason = "TP-ST 0x" + hex_upper(r.status);
+    }
+    if (group->reason.empty() && group->seen.size() == group->references.size()) group->reason = "TP-ST 0x" + hex_upper(r.status);
   }
-  if (--group->remaining > 0) return;
-  events.on_delivery_report(settings.name, chan::delivery_report{group->provider_id, group->worst,
-                                                              group->reason.empty() ? "TP-ST 0x" + hex_upper(r.status) : group->reason});
+  if (index) {
+    group->indexes.push_back(*index);
+    in_hand.insert(*index);
+  }
+  if (group->seen.size() < group->references.size() || group->storing) return index.has_value();
+  group->storing = true;
+  // DESIGN.md "Nothing lost": a stored report is deleted (AT+CMGD) only once the daemon has stored
+  // it; ack(false) leaves it on the SIM, and the next sweep reads it and reports the message again.
+  auto ack = [weak = weak_from_this(), group](bool stored) {
+    auto self = weak.lock();
+    if (!self) return;
+    group->storing = false;
+    for (const int i : group->indexes) {
+      self->in_hand.erase(i);
+      if (stored) self->to_delete.insert(i);
+    }
+    group->indexes.clear();
+    if (stored)
+      for (const int ref : group->references)
+        if (auto at = self->reports.find(ref); at != self->reports.end() && at->second == group) self->reports.erase(at);
+    self->wake();
+  };
+  events.on_delivery_report(settings.name, chan::delivery_report{group->provider_id, group->worst, group->reason}, std::move(ack));
+  return index.has_value();
 }
 
 void modem_channel::impl::on_deliver(const sms_deliver& d, std::optional<int> index) {

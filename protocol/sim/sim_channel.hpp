@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "protocol/channel/channel.hpp"
 
@@ -22,12 +24,18 @@ struct settings {
   double fail_rate = 0.0;            ///< share of numbers that always fail permanently (chosen by number)
   double transient_fail_rate = 0.0;  ///< share of submits that fail once, retryable
   std::string record_file;           ///< when set, every accepted message is appended here ("phone\tid\ttext")
+  /// When set, the delivery reports the network owes outlive the process (kill -9 included): one
+  /// line when a submit is accepted, one when the daemon has stored its report; reports still owed
+  /// at construction go out again dlr_delay after run() starts. Fixed for the life of the channel.
+  std::string reports_journal;
   std::uint64_t seed = 1;
   bool operator==(const settings&) const = default;
 };
 
 struct counters {
   std::uint64_t accepted = 0, permanent_failures = 0, transient_failures = 0, reports = 0, inbound = 0;
+  std::uint64_t reports_refused = 0;  ///< the daemon could not store a report: it is sent again later
+  std::uint64_t reports_restored = 0; ///< reports still owed from an earlier run (reports_journal)
 };
 
 class sim_channel final : public chan::channel {
@@ -66,6 +74,9 @@ class sim_channel final : public chan::channel {
   void finish_submits();
   void send_reports();
   void record(const pending& p);
+  void open_journal();
+  void journal_flush();
+  void report_stored(std::string provider_id, bool stored);
 
   boost::asio::io_context& io_;
   settings settings_;
@@ -85,6 +96,13 @@ class sim_channel final : public chan::channel {
   bool report_timer_armed_ = false;
   std::string run_id_;  ///< start time in ms: provider ids never repeat across restarts
   int record_fd_ = -1;
+  int journal_fd_ = -1;
+  std::string journal_pending_;           ///< crossed-out lines not yet written (one write per turn)
+  bool journal_flush_posted_ = false;
+  std::uint64_t journal_owed_ = 0;        ///< reports owed, as the journal has them
+  std::uint64_t journal_bytes_ = 0;
+  std::vector<std::string> restored_;     ///< owed from an earlier run, sent once run() starts
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  ///< for acks that outlive the channel
   counters counters_;
 };
 

@@ -33,6 +33,7 @@ struct message_job {
   bool failed = false;
   bool permanent = false;
   bool slow_down = false;
+  bool maybe_sent = false;  // a part left us and its answer was lost: the SMSC may have it
   std::string reason;
 };
 
@@ -85,11 +86,20 @@ struct reassembly {
   steady::time_point first_seen;
 };
 
+// The parts of one multipart message, whose receipts make one report (under the first part's id,
+// the provider id the daemon stored). Only the first part's deliver_sm_resp waits for the store:
+// after a crash this group is gone and the other parts' ids mean nothing to the daemon, so holding
+// their answers would keep nothing safe and only tie up the SMSC's window; the first part's
+// receipt, sent again, finishes the message on its own.
 struct receipt_group {
   std::string main_id;
+  std::vector<std::string> keys;  // normalised part ids, in part order
+  std::vector<bool> seen;
   int remaining = 0;
   ch::report_status worst = ch::report_status::delivered;
   std::string reason;
+  std::vector<pending_ack> held;  // first-part receipts awaiting the store
+  bool storing = false;           // the group's report is with the daemon
 };
 
 std::string to_hex_id(std::string_view decimal) {
@@ -173,7 +183,7 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
   std::size_t round_robin = 0;
   std::uint8_t concat_reference = 0;
   std::map<std::string, reassembly> partial;
-  std::unordered_map<std::string, std::shared_ptr<receipt_group>> part_receipts;
+  std::unordered_map<std::string, std::pair<std::shared_ptr<receipt_group>, std::size_t>> part_receipts;  // id → group, part
   std::minstd_rand rng;
 
   static asio::awaitable<void> run(std::shared_ptr<impl> self);
@@ -212,7 +222,8 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
   void pump();
   void schedule_pump(steady::time_point when);
   void accept_part(const std::shared_ptr<part_job>& job, std::string message_id);
-  void fail_part(const std::shared_ptr<part_job>& job, std::string reason, bool permanent, bool slow_down);
+  void fail_part(const std::shared_ptr<part_job>& job, std::string reason, bool permanent, bool slow_down,
+                 bool maybe_sent = false);
   void finish(message_job& m);
 
   // ---- link side ----------------------------------------------------------------------------
@@ -220,7 +231,9 @@ struct esme_channel::impl : std::enable_shared_from_this<impl> {
   void handle(const std::shared_ptr<session>& s, const connection::incoming& in);
   void on_response(const std::shared_ptr<session>& s, const pdu& p);
   void on_deliver(const std::shared_ptr<session>& s, const pdu& p);
-  void on_receipt(std::optional<std::string> id, std::optional<message_state> state, std::string reason);
+  void on_receipt(std::optional<std::string> id, std::optional<message_state> state, std::string reason, pending_ack ack);
+  void report_group(const std::shared_ptr<receipt_group>& group);
+  static void answer(const std::vector<pending_ack>& acks, bool stored);
   void deliver_inbound(std::string provider_id, std::string from, std::string text, std::vector<pending_ack> acks);
   void link_down(session& s, const std::string& reason);
   void check_timeouts(const std::shared_ptr<session>& s, steady::time_point now);
@@ -380,8 +393,10 @@ void esme_channel::impl::accept_part(const std::shared_ptr<part_job>& job, std::
   if (--m.pending == 0) finish(m);
 }
 
-void esme_channel::impl::fail_part(const std::shared_ptr<part_job>& job, std::string reason, bool permanent, bool slow_down) {
+void esme_channel::impl::fail_part(const std::shared_ptr<part_job>& job, std::string reason, bool permanent, bool slow_down,
+                                   bool maybe_sent) {
   auto& m = *job->message;
+  m.maybe_sent = m.maybe_sent || maybe_sent;
   ++counts.submit_errors;
   if (!m.failed || permanent) m.reason = std::move(reason);
   m.failed = true;
@@ -396,6 +411,8 @@ void esme_channel::impl::finish(message_job& m) {
   r.parts = m.parts;
   r.slow_down = m.slow_down;
   if (m.failed) {
+    // A part accepted or unanswered may reach the phone: the daemon counts a resubmit in doubt.
+    r.maybe_sent = m.maybe_sent || std::any_of(m.ids.begin(), m.ids.end(), [](const auto& id) { return !id.empty(); });
     // Parts already accepted will reach the phone; a retry may duplicate them (noted in the reason).
     r.outcome = m.permanent ? ch::submit_outcome::permanent : ch::submit_outcome::retryable;
     r.reason = m.reason;
@@ -408,7 +425,11 @@ void esme_channel::impl::finish(message_job& m) {
       auto group = std::make_shared<receipt_group>();
       group->main_id = m.ids.front();
       group->remaining = static_cast<int>(m.ids.size());
-      for (const auto& id : m.ids) part_receipts[ch::normalise_provider_id(id)] = group;
+      group->seen.assign(m.ids.size(), false);
+      for (std::size_t i = 0; i < m.ids.size(); ++i) {
+        group->keys.push_back(ch::normalise_provider_id(m.ids[i]));
+        part_receipts[group->keys.back()] = {group, i};
+      }
     }
   }
   events.on_submit_result(settings.name, std::move(r));
@@ -530,7 +551,7 @@ void esme_channel::impl::check_timeouts(const std::shared_ptr<session>& s, stead
       ++counts.timeouts;
       --s->window_used;
       // The SMSC may have taken it: a retry can duplicate (protocols.md §1.9).
-      fail_part(r.job, "response timeout", false, false);
+      fail_part(r.job, "response timeout", false, false, true);
     } else {
       drop = true;  // bind, enquire_link or unbind unanswered: the link is dead
     }
@@ -548,7 +569,7 @@ void esme_channel::impl::link_down(session& s, const std::string& reason) {
   s.requests.clear();
   s.window_used = 0;
   for (auto& [seq, r] : requests)
-    if (r.kind == request_kind::submit) fail_part(r.job, "link lost before the response", false, false);
+    if (r.kind == request_kind::submit) fail_part(r.job, "link lost before the response", false, false, true);
   if (!any_submit_link()) {
     auto queued = std::move(queue);
     queue.clear();
@@ -570,7 +591,7 @@ void esme_channel::impl::handle(const std::shared_ptr<session>& s, const connect
         auto job = it->second.job;
         s->requests.erase(it);
         --s->window_used;
-        fail_part(job, std::string("malformed response: ") + std::string(to_string(r.error)), false, false);
+        fail_part(job, std::string("malformed response: ") + std::string(to_string(r.error)), false, false, true);
         pump();
       }
       return;
@@ -700,9 +721,9 @@ void esme_channel::impl::on_deliver(const std::shared_ptr<session>& s, const pdu
     if (parsed && parsed->err) reason += (reason.empty() ? "" : " ") + std::string("err:") + *parsed->err;
     if (const auto ne = tlvs->network_error_code())
       reason += (reason.empty() ? "" : " ") + std::string("network_error:") + std::to_string(ne->type) + "/" + std::to_string(ne->code);
-    // Pitfall 7 (protocols.md §6): answer every receipt, matched or not, or it comes again.
-    respond(*s, resp, p.sequence, status::ok);
-    on_receipt(std::move(id), state, std::move(reason));
+    // Pitfall 7 (protocols.md §6): every receipt is answered, matched or not, or it comes again;
+    // a usable one only once the daemon has stored it (on_receipt).
+    on_receipt(std::move(id), state, std::move(reason), pending_ack{s, s->generation, p.sequence, resp});
     return;
   }
 
@@ -769,6 +790,15 @@ void esme_channel::impl::check_reassembly(steady::time_point now) {
   }
 }
 
+void esme_channel::impl::answer(const std::vector<pending_ack>& acks, bool stored) {
+  // A link that went down meanwhile gets nothing: the SMSC delivers again after the rebind.
+  for (const auto& a : acks) {
+    auto s = a.link.lock();
+    if (!s || s->generation != a.generation || !s->conn || !s->conn->is_open()) continue;
+    s->conn->send(pdu{a.response, stored ? status::ok : status::receiver_temporary, a.sequence, default_body(a.response)});
+  }
+}
+
 void esme_channel::impl::deliver_inbound(std::string provider_id, std::string from, std::string text, std::vector<pending_ack> acks) {
   ++counts.inbound_messages;
   ch::inbound message;
@@ -778,40 +808,66 @@ void esme_channel::impl::deliver_inbound(std::string provider_id, std::string fr
   message.from = std::move(from);
   message.text = std::move(text);
   message.received_at = core::now();
-  // deliver_sm_resp only once the daemon has stored the message (DESIGN.md "Nothing lost"); a
-  // link that went down meanwhile gets nothing and the SMSC delivers again.
+  // deliver_sm_resp only once the daemon has stored the message (DESIGN.md "Nothing lost").
   auto ack = [weak = weak_from_this(), acks = std::move(acks)](bool stored) {
-    auto self = weak.lock();
-    if (!self) return;
-    for (const auto& a : acks) {
-      auto s = a.link.lock();
-      if (!s || s->generation != a.generation || !s->conn || !s->conn->is_open()) continue;
-      s->conn->send(pdu{a.response, stored ? status::ok : status::receiver_temporary, a.sequence, default_body(a.response)});
-    }
+    if (weak.lock()) answer(acks, stored);
   };
   events.on_inbound(settings.name, std::move(message), std::move(ack));
 }
 
-void esme_channel::impl::on_receipt(std::optional<std::string> id, std::optional<message_state> state, std::string reason) {
-  if (!id || !state) return;  // not a receipt we can use; answered already
-  const auto final = to_final_state(*state);
-  if (!final) return;  // ENROUTE, ACCEPTD: not the end yet
+void esme_channel::impl::on_receipt(std::optional<std::string> id, std::optional<message_state> state, std::string reason,
+                                    pending_ack ack) {
+  // Not a receipt we can use, or not the end yet (ENROUTE, ACCEPTD): nothing to store.
+  const auto final = state ? to_final_state(*state) : std::nullopt;
+  if (!id || !final) {
+    answer({ack}, true);
+    return;
+  }
   ch::report_status st = *final == final_state::delivered ? ch::report_status::delivered
                               : *final == final_state::expired ? ch::report_status::expired
                                                                : ch::report_status::failed;
-  const auto key = ch::normalise_provider_id(*id);
-  if (auto it = part_receipts.find(key); it != part_receipts.end()) {
-    auto group = it->second;
-    part_receipts.erase(it);
-    if (st != ch::report_status::delivered && group->worst == ch::report_status::delivered) {
-      group->worst = st;
-      group->reason = reason;
+  if (auto it = part_receipts.find(ch::normalise_provider_id(*id)); it != part_receipts.end()) {
+    const auto group = it->second.first;
+    const auto part = it->second.second;
+    if (!group->seen[part]) {  // a part's receipt sent again counts once
+      group->seen[part] = true;
+      --group->remaining;
+      if (st != ch::report_status::delivered && group->worst == ch::report_status::delivered) {
+        group->worst = st;
+        group->reason = std::move(reason);
+      }
     }
-    if (--group->remaining > 0) return;
-    events.on_delivery_report(settings.name, ch::delivery_report{group->main_id, group->worst, group->reason});
+    if (part != 0) {
+      answer({ack}, true);  // see receipt_group: only the first part's answer waits
+    } else {
+      group->held.push_back(ack);
+    }
+    if (group->remaining == 0 && !group->storing && !group->held.empty()) report_group(group);
     return;
   }
-  events.on_delivery_report(settings.name, ch::delivery_report{*id, st, std::move(reason)});
+  auto done = [weak = weak_from_this(), ack](bool stored) {
+    if (weak.lock()) answer({ack}, stored);
+  };
+  events.on_delivery_report(settings.name, ch::delivery_report{*id, st, std::move(reason)}, std::move(done));
+}
+
+void esme_channel::impl::report_group(const std::shared_ptr<receipt_group>& group) {
+  group->storing = true;
+  // The group stays known until its report is stored: a first-part receipt sent again after a
+  // refused store (ESME_RX_T_APPN) or a lost answer reports the whole message again.
+  auto done = [weak = weak_from_this(), group](bool stored) {
+    auto self = weak.lock();
+    if (!self) return;
+    group->storing = false;
+    auto held = std::move(group->held);
+    group->held.clear();
+    answer(held, stored);
+    if (!stored) return;
+    for (const auto& key : group->keys)
+      if (auto it = self->part_receipts.find(key); it != self->part_receipts.end() && it->second.first == group)
+        self->part_receipts.erase(it);
+  };
+  events.on_delivery_report(settings.name, ch::delivery_report{group->main_id, group->worst, group->reason}, std::move(done));
 }
 
 void esme_channel::impl::stop() {

@@ -1,8 +1,10 @@
 #include "protocol/smpp/smsc_sim.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -26,11 +28,25 @@ struct mo_delivery {
   bool redelivered = false;
 };
 
+struct link_state;
+
+struct pending_receipt {
+  steady::time_point due;
+  std::string id;
+  std::string source;       // of the original submit
+  std::string destination;  // of the original submit
+  std::string text;         // first 20 characters
+  std::string submit_date;
+  bool failed = false;
+  std::weak_ptr<link_state> origin;
+};
+
 struct outstanding_item {
   enum class kind { receipt, mo, malformed } what = kind::receipt;
   std::shared_ptr<mo_delivery> mo;
   std::uint8_t part = 1;
   std::string text;                // this MO part's text
+  std::optional<pending_receipt> receipt;  // kept until answered OK, sent again otherwise
 };
 
 struct link_state {
@@ -49,16 +65,6 @@ struct link_state {
   }
 };
 
-struct pending_receipt {
-  steady::time_point due;
-  std::string id;
-  std::string source;       // of the original submit
-  std::string destination;  // of the original submit
-  std::string text;         // first 20 characters
-  std::string submit_date;
-  bool failed = false;
-  std::weak_ptr<link_state> origin;
-};
 
 std::string receipt_date(std::chrono::system_clock::time_point t) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
@@ -181,6 +187,14 @@ struct smsc_simulator::impl : std::enable_shared_from_this<impl> {
   }
   void on_deliver_sm_resp(link_state& link, const pdu& p);
   void send_malformed(link_state& link);
+  // §4.6.2: an SMSC keeps a receipt until it is answered OK; an error or a lost link means later.
+  void resend_receipt(pending_receipt r) {
+    r.due = steady::now() + settings.receipt_retry;
+    r.origin = {};
+    const auto at = std::find_if(receipts.begin(), receipts.end(), [&](const auto& q) { return q.due > r.due; });
+    receipts.insert(at, std::move(r));
+    receipt_timer.cancel();
+  }
 };
 
 smsc_simulator::smsc_simulator(asio::io_context& io, smsc_settings settings)
@@ -298,6 +312,9 @@ asio::awaitable<void> smsc_simulator::impl::serve(std::shared_ptr<impl> self, st
   const bool was_bound = link->bound;
   link->bound = false;
   std::erase(self->links, link);
+  for (auto& [seq, item] : link->outstanding)
+    if (item.receipt) self->resend_receipt(std::move(*item.receipt));
+  link->outstanding.clear();
   if (was_bound || link->conn) {
     smsc_event e;
     e.what = smsc_event::kind::closed;
@@ -493,7 +510,9 @@ asio::awaitable<void> smsc_simulator::impl::receipt_loop(std::shared_ptr<impl> s
         b.tlvs.set_u8(tag::message_state, static_cast<std::uint8_t>(r.failed ? message_state::undeliverable : message_state::delivered));
       }
       const auto seq = to->take_sequence();
-      to->outstanding.emplace(seq, outstanding_item{});
+      outstanding_item item;
+      item.receipt = r;
+      to->outstanding.emplace(seq, std::move(item));
       to->conn->send(pdu{command::deliver_sm, 0, seq, std::move(b)});
       ++self->counts.receipts;
       if (r.failed) ++self->counts.failed_receipts;
@@ -534,7 +553,7 @@ void smsc_simulator::impl::send_mo_parts(link_state& link, const std::shared_ptr
   };
   auto emit = [&](sm_body b, std::uint8_t part, std::string text) {
     const auto seq = link.take_sequence();
-    link.outstanding.emplace(seq, outstanding_item{outstanding_item::kind::mo, d, part, std::move(text)});
+    link.outstanding.emplace(seq, outstanding_item{outstanding_item::kind::mo, d, part, std::move(text), std::nullopt});
     link.conn->send(pdu{command::deliver_sm, 0, seq, std::move(b)});
     ++counts.mo_parts;
   };
@@ -586,7 +605,12 @@ void smsc_simulator::impl::on_deliver_sm_resp(link_state& link, const pdu& p) {
   e.sequence = p.sequence;
   switch (item.what) {
     case outstanding_item::kind::receipt:
-      if (p.status == status::ok) ++counts.receipts_acked;
+      if (p.status == status::ok) {
+        ++counts.receipts_acked;
+      } else {
+        ++counts.receipts_rejected;
+        if (item.receipt) resend_receipt(std::move(*item.receipt));
+      }
       return;
     case outstanding_item::kind::malformed:
       e.what = smsc_event::kind::malformed_answered;
@@ -664,7 +688,7 @@ void smsc_simulator::impl::send_malformed(link_state& link) {
       put32(0);
       put32(seq);
       bytes.insert(bytes.end(), fields.begin(), fields.end());
-      link.outstanding.emplace(seq, outstanding_item{outstanding_item::kind::malformed, {}, 1, {}});
+      link.outstanding.emplace(seq, outstanding_item{outstanding_item::kind::malformed, {}, 1, {}, std::nullopt});
       break;
     }
   }

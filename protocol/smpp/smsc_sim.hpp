@@ -48,6 +48,9 @@ struct smsc_settings {
   /// Pretend the first deliver_sm_resp of each MO message was lost: drop the link when the last
   /// part is acknowledged and deliver the same PDUs again after the next bind (§4.6.2 redelivery).
   bool mo_lose_first_ack = false;
+  /// A receipt answered with an error, or unanswered when its link went away, goes out again
+  /// this long after (§4.6.2: the SMSC keeps it until the ESME takes it).
+  std::chrono::milliseconds receipt_retry{1000};
   bool operator==(const smsc_settings&) const = default;
 };
 
@@ -63,6 +66,7 @@ struct smsc_counters {
   std::uint64_t receipts = 0;         ///< receipts sent
   std::uint64_t failed_receipts = 0;  ///< of which UNDELIV
   std::uint64_t receipts_acked = 0;   ///< deliver_sm_resp OK for receipts
+  std::uint64_t receipts_rejected = 0;  ///< deliver_sm_resp with an error for receipts (each sent again)
   std::uint64_t mo_parts = 0;         ///< MO deliver_sm sent
   std::uint64_t mo_acked = 0;         ///< deliver_sm_resp OK for MO parts
   std::uint64_t mo_rejected = 0;      ///< deliver_sm_resp with an error for MO parts
@@ -111,8 +115,8 @@ class smsc_simulator {
   void start(const boost::asio::ip::tcp::endpoint& endpoint);
   /// The port listened on, after start().
   std::uint16_t local_port() const;
-  /// Closes the listener and every link at once (like a crash); receipts not yet sent are kept
-  /// and go out after a later start().
+  /// Closes the listener and every link at once (like a crash); receipts not yet sent, or sent
+  /// and not yet answered OK, are kept and go out after a later start().
   void stop();
   /// Queues one MO message for the next receiver-capable link.
   void send_mo(mo_message message);

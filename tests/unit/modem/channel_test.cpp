@@ -197,6 +197,30 @@ TEST_CASE("status reports: stored (+CDSI), failed, or not wanted") {
   }
 }
 
+TEST_CASE("a stored status report is deleted only once its report is stored; ack(false) leaves it for the sweep") {
+  fakes::modem_sim_settings sim;
+  sim.report_as_cds = false;
+  auto settings = fast_settings();
+  settings.sweep_interval = 100ms;
+  fixture f(sim, settings);
+  f.events.auto_ack_reports = false;
+  f.submit(4, "Gotong royong Sabtu pagi");
+  REQUIRE(run_until(f.io, [&] { return f.events.report_acks.size() == 1; }));
+  CHECK(f.events.reports[0].provider_id == f.events.results[0].provider_id);
+  f.io.run_for(150ms);
+  CHECK(f.sim.stored() == 1);
+  CHECK(f.events.reports.size() == 1);  // in hand: the sweep does not hand it over twice
+  f.events.report_acks[0](false);
+  REQUIRE(run_until(f.io, [&] { return f.events.report_acks.size() == 2; }));
+  CHECK(f.events.reports[1].provider_id == f.events.results[0].provider_id);
+  CHECK(f.events.reports[1].status == channel::report_status::delivered);
+  CHECK(f.sim.stored() == 1);
+  f.events.report_acks[1](true);
+  REQUIRE(run_until(f.io, [&] { return f.sim.stored() == 0; }));
+  f.io.run_for(150ms);
+  CHECK(f.events.reports.size() == 2);
+}
+
 TEST_CASE("+CMS ERROR: retryable or permanent, and the link stays up") {
   struct row {
     int code;

@@ -313,3 +313,59 @@ TEST_CASE("sustained traffic: every submit answered and every receipt reported")
   // The channel reports a receipt before its deliver_sm_resp has reached the simulator: wait for it.
   CHECK(run_until(f.io, [&] { return f.sim.counters().receipts_acked == total; }));
 }
+
+TEST_CASE("a receipt is answered only once its report is stored; a refused store makes the SMSC send it again") {
+  // One report per message; for a multipart message only the first part's answer waits for the
+  // store (receipt_group in esme_channel.cpp), the other parts are answered at once.
+  struct row { const char* label; std::string text; std::uint64_t answered_at_once; };
+  const std::vector<row> rows{
+      {"one part", "Rapat kelompok tani Kamis 19.00", 0},
+      {"two parts", long_gsm, 1},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    smpp::smsc_settings sim;
+    sim.receipt_retry = 100ms;
+    fixture f(sim);
+    f.events.auto_ack_reports = false;
+    f.submit(1, r.text);
+    REQUIRE(run_until(f.io, [&] { return f.events.results.size() == 1 && f.events.report_acks.size() == 1; }));
+    const auto provider_id = f.events.results[0].provider_id;
+    CHECK(f.events.reports[0].provider_id == provider_id);
+    run_until(f.io, [&] { return false; }, 150ms);
+    CHECK(f.sim.counters().receipts_acked == r.answered_at_once);
+    CHECK(f.sim.counters().receipts_rejected == 0);
+
+    f.events.report_acks[0](false);  // the daemon could not store it: ESME_RX_T_APPN
+    REQUIRE(run_until(f.io, [&] { return f.sim.counters().receipts_rejected == 1; }));
+    REQUIRE(run_until(f.io, [&] { return f.events.report_acks.size() == 2; }));
+    CHECK(f.events.reports[1].provider_id == provider_id);
+    CHECK(f.events.reports[1].status == channel::report_status::delivered);
+    CHECK(f.sim.counters().receipts_acked == r.answered_at_once);
+
+    f.events.report_acks[1](true);
+    REQUIRE(run_until(f.io, [&] { return f.sim.counters().receipts_acked == r.answered_at_once + 1; }));
+    run_until(f.io, [&] { return false; }, 250ms);
+    CHECK(f.events.reports.size() == 2);
+    CHECK(f.sim.counters().receipts_rejected == 1);
+  }
+}
+
+TEST_CASE("a receipt whose link went down while it was being stored is answered after the redelivery") {
+  smpp::smsc_settings sim;
+  sim.receipt_retry = 100ms;
+  fixture f(sim);
+  f.events.auto_ack_reports = false;
+  f.submit(1, "Posyandu balita Sabtu pagi");
+  REQUIRE(run_until(f.io, [&] { return f.events.report_acks.size() == 1; }));
+  const auto port = f.sim.local_port();
+  f.sim.stop();
+  REQUIRE(run_until(f.io, [&] { return !f.esme->is_up(); }));
+  f.events.report_acks[0](true);  // stored, but the answer has no link to go on
+  f.sim.start({asio::ip::make_address("127.0.0.1"), port});
+  REQUIRE(run_until(f.io, [&] { return f.events.report_acks.size() == 2; }));
+  CHECK(f.events.reports[1].provider_id == f.events.results[0].provider_id);
+  CHECK(f.sim.counters().receipts_acked == 0);
+  f.events.report_acks[1](true);
+  REQUIRE(run_until(f.io, [&] { return f.sim.counters().receipts_acked == 1; }));
+}
