@@ -359,25 +359,25 @@ class writer {
   writer& operator=(const writer&) = delete;
 
   using job = std::function<void(store&)>;
+  using completion = std::function<void(std::exception_ptr)>;  ///< nullptr = committed
+  /// Throws storage_error after stop().
+  void post(job j, completion done = {});
   /// As post(), for a change to work already accepted (a message's state): while the disk is full
   /// it is held, in order with the other held changes, and committed once space returns; `done`
   /// hears of it then (or of the disk-full error if the writer stops first). Never reordered.
   void post_held_while_full(job j, completion done = {});
-  using completion = std::function<void(std::exception_ptr)>;  ///< nullptr = committed
-  /// Throws storage_error after stop().
-  void post(job j, completion done = {});
   void stop();  ///< finish queued jobs, checkpoint WAL, join
   std::uint64_t commits() const;  ///< for metrics and tests
 
  private:
   void run(std::filesystem::path file, std::promise<void>* opened);
 
-    bool hold_while_full = false;
   struct item {
-  void enqueue(item i);
     job work;
     completion done;
+    bool hold_while_full = false;
   };
+  void enqueue(item i);
   std::size_t max_batch_;
   std::mutex mutex_;
   std::condition_variable wake_;
