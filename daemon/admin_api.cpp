@@ -506,7 +506,7 @@ http_response with_webhook_allow(http_response reply, const http_request& reques
   // a 405 says so (RFC 9110 §15.5.6), and the operator sees who knocked with what.
   if (reply.status != 405) return reply;
   const bool has_allow = std::any_of(reply.headers.begin(), reply.headers.end(), [](const auto& h) {
-    return h.first.size() == 5 && (h.first == "Allow" || h.first == "allow");
+    return h.first == "Allow" || h.first == "allow";
   });
   if (!has_allow) reply.headers.emplace_back("Allow", "GET, HEAD, POST");
   if (auto log = spdlog::get("http"))
