@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,11 +21,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -34,8 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/logging.hpp"
-#include "daemon/service.hpp"
+#include "bench/common.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -127,32 +123,13 @@ int main(int argc, char** argv) {
   const long paced = argc > 2 ? std::atol(argv[2]) : 5000;
   const long rate = argc > 3 ? std::atol(argv[3]) : 1000;
   const fs::path dir = argc > 4 ? fs::path(argv[4]) : fs::temp_directory_path() / "kentongan-bench-intake";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  {
-    std::ofstream cfg(dir / "kentongan.json");
-    cfg << R"({
-  "village": {"name": "Desa Bench", "timezone": "Asia/Jakarta"},
-  "storage": {"path": "kentongan.db"},
-  "http": {"listen": "127.0.0.1:18990"},
-  "limits": {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00", "inbound_per_minute": 1000,
-             "auto_replies_per_hour": 1000},
-  "channels": [{"name": "sim", "type": "sim", "tps": 1, "window": 1, "dlr_delay_ms": 1}],
-  "groups": [{"id": "semua", "name": "Semua"}],
-  "subscribers": [{"phone": "081299990000", "name": "Warga", "groups": ["semua"]}]
-})";
-  }
-  daemon::setup_logging("warn", false);
-  daemon::serve_options so;
-  so.config_file = dir / "kentongan.json";
-  so.state_dir = dir;
-  std::promise<unsigned short> ready;
-  auto port_future = ready.get_future();
-  so.on_ready = [&ready](unsigned short port) { ready.set_value(port); };
-  std::thread service([so]() { daemon::serve(so); });
-  const auto port = port_future.get();
-  std::string token;
-  std::ifstream(dir / "admin.token") >> token;
+  bench::fresh_directory(dir);
+  bench::write_village_config(dir, {"127.0.0.1:18990", R"("inbound_per_minute": 1000, "auto_replies_per_hour": 1000)",
+                                    R"({"name": "sim", "type": "sim", "tps": 1, "window": 1, "dlr_delay_ms": 1})",
+                                    R"("subscribers": [{"phone": "081299990000", "name": "Warga", "groups": ["semua"]}])"});
+  bench::service_thread service(dir);
+  const auto port = service.port();
+  const std::string& token = service.token();
   SQLite::Database db((dir / "kentongan.db").string(), SQLite::OPEN_READONLY);
   db.setBusyTimeout(5000);
 
@@ -201,11 +178,8 @@ int main(int argc, char** argv) {
   pacer.join();
   paced_reader.get();
   ::close(fd);
-  ::kill(::getpid(), SIGTERM);
-  service.join();
+  service.stop();
 
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
   std::printf("messages              %ld (accepted %ld, aspirations %ld)\n", messages, accepted, aspirations);
   std::printf("all sent after        %.2f s\n", std::chrono::duration<double>(t_sent - t0).count());
   std::printf("all committed after   %.2f s\n", seconds);
@@ -214,6 +188,6 @@ int main(int argc, char** argv) {
   std::printf("paced                 %ld messages at %ld/s\n", paced, rate);
   std::printf("receipt -> queued     p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", percentile(latency_ms, 0.50),
               percentile(latency_ms, 0.99), percentile(latency_ms, 1.0));
-  std::printf("peak RSS              %.1f MiB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  std::printf("peak RSS              %.1f MiB\n", bench::peak_rss_mib());
   return 0;
 }

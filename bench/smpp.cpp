@@ -7,7 +7,6 @@
 // wall time and the daemon's peak RSS. Every state change is durable (synchronous=FULL, group
 // commit). TPS 0 = unlimited (the config's maximum, 100,000/s); with a TPS the achieved submit rate
 // between 10% and 90% of the rows is reported against it.
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,15 +17,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <future>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
+#include <string>
 #include <thread>
 
+#include "bench/common.hpp"
 #include "daemon/http_client.hpp"
-#include "daemon/logging.hpp"
-#include "daemon/service.hpp"
 #include "protocol/asio/asio.hpp"
 #include "protocol/smpp/smsc_sim.hpp"
 
@@ -86,44 +84,20 @@ int main(int argc, char** argv) {
   if (::read(fds[0], &sim_port, sizeof sim_port) != static_cast<ssize_t>(sizeof sim_port)) return 2;
   ::close(fds[0]);
 
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  {
-    std::ofstream csv(dir / "warga.csv");
-    csv << "phone,name,groups\n";
-    for (long i = 0; i < recipients; ++i) {
-      char phone[32];
-      std::snprintf(phone, sizeof phone, "0812%08ld", 10000000 + i);
-      csv << phone << ",Warga " << i << ",semua\n";
-    }
-    std::ofstream(dir / "smpp.pass") << "bench\n";
-    std::ofstream cfg(dir / "kentongan.json");
-    cfg << R"({
-  "village": {"name": "Desa Bench", "timezone": "Asia/Jakarta"},
-  "storage": {"path": "kentongan.db"},
-  "http": {"listen": "127.0.0.1:18990"},
-  "limits": {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"},
-  "channels": [{"name": "operator", "type": "smpp", "host": "127.0.0.1", "port": )"
-        << sim_port << R"(, "system_id": "bench", "password_file": ")" << (dir / "smpp.pass").string()
-        << R"(", "source_addr": "KIM", "sessions": )" << sessions << R"(, "window": )" << window
-        << R"(, "tps": )" << (tps > 0 ? tps : 100000.0) << R"(, "registered_delivery": true}],
-  "groups": [{"id": "semua", "name": "Semua"}],
-  "subscribers_csv": "warga.csv"
-})";
-  }
-  daemon::setup_logging("warn", false);
-  daemon::serve_options so;
-  so.config_file = dir / "kentongan.json";
-  so.state_dir = dir;
-  std::promise<unsigned short> ready;
-  auto port_future = ready.get_future();
-  so.on_ready = [&ready](unsigned short port) { ready.set_value(port); };
+  bench::fresh_directory(dir);
+  bench::write_village_csv(dir, recipients, [](long i) { return bench::bench_phone("0812", 10000000, i); });
+  std::ofstream(dir / "smpp.pass") << "bench\n";
+  std::ostringstream channel;
+  channel << R"({"name": "operator", "type": "smpp", "host": "127.0.0.1", "port": )" << sim_port
+          << R"(, "system_id": "bench", "password_file": ")" << (dir / "smpp.pass").string()
+          << R"(", "source_addr": "KIM", "sessions": )" << sessions << R"(, "window": )" << window
+          << R"(, "tps": )" << (tps > 0 ? tps : 100000.0) << R"(, "registered_delivery": true})";
+  bench::write_village_config(dir, {"127.0.0.1:18990", "", channel.str()});
   const auto t_start = steady::now();
-  std::thread service([so]() { daemon::serve(so); });
-  const auto port = port_future.get();
+  bench::service_thread service(dir);
+  const auto port = service.port();
   const auto t_ready = steady::now();
-  std::string token;
-  std::ifstream(dir / "admin.token") >> token;
+  const std::string& token = service.token();
 
   const auto t0 = steady::now();
   const auto created = daemon::http_call("127.0.0.1", port, "POST", "/api/broadcasts",
@@ -143,10 +117,8 @@ int main(int argc, char** argv) {
     if (count(status, "delivered") + count(status, "failed") >= recipients && count(status, "recipients") == recipients) break;
   }
   const auto t_end = steady::now();
-  ::kill(::getpid(), SIGTERM);
-  service.join();
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
+  service.stop();
+  const double rss_mib = bench::peak_rss_mib();
   ::kill(child, SIGTERM);
   ::waitpid(child, nullptr, 0);
   const double submit_s = std::chrono::duration<double>(*t_submitted - t0).count();
@@ -164,6 +136,6 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   std::printf("delivered              %ld, failed %ld\n", count(status, "delivered"), count(status, "failed"));
-  std::printf("daemon peak RSS        %.1f MiB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  std::printf("daemon peak RSS        %.1f MiB\n", rss_mib);
   return 0;
 }

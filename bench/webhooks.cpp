@@ -8,24 +8,19 @@
 //    aspirations, tickets, queued replies). Reports webhooks/s and items/s.
 // 2. Outbound: a whatsapp_channel on its own thread sends OUTBOUND text messages to the fake Graph
 //    API (another thread) with 64 in flight; reports accepted requests/s.
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <iostream>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include "daemon/logging.hpp"
-#include "daemon/service.hpp"
+#include "bench/common.hpp"
 #include "protocol/whatsapp/signature.hpp"
 #include "protocol/whatsapp/whatsapp_channel.hpp"
 #include "tests/fakes/graph_api.hpp"
@@ -61,11 +56,7 @@ struct fake_thread {
   }
 };
 
-std::string phone_of(long i) {
-  char phone[32];
-  std::snprintf(phone, sizeof phone, "62813%08ld", 20000000 + i);
-  return phone;
-}
+std::string phone_of(long i) { return bench::bench_phone("62813", 20000000, i); }
 
 /// One keep-alive connection posting its share of the webhooks; returns how many got a 200.
 long post_webhooks(std::uint16_t port, const std::vector<std::string>* bodies, std::size_t first, std::size_t step) {
@@ -148,29 +139,16 @@ int main(int argc, char** argv) {
   const long outbound_count = argc > 3 ? std::atol(argv[3]) : 20000;
   const fs::path dir = argc > 4 ? fs::path(argv[4]) : fs::temp_directory_path() / "kentongan-bench-webhooks";
   const long residents = 2000;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  bench::fresh_directory(dir);
   fake_thread fake;
-  {
-    std::ofstream csv(dir / "warga.csv");
-    csv << "phone,name,groups,channel\n";
-    for (long i = 0; i < residents; ++i) csv << "+" << phone_of(i) << ",Warga " << i << ",semua,whatsapp\n";
-    std::ofstream(dir / "wa.token") << "bench-token\n";
-    std::ofstream(dir / "wa.secret") << app_secret << "\n";
-    std::ofstream cfg(dir / "kentongan.json");
-    cfg << R"({
-  "village": {"name": "Desa Bench", "timezone": "Asia/Jakarta"},
-  "storage": {"path": "kentongan.db"},
-  "http": {"listen": "127.0.0.1:0"},
-  "limits": {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00", "inbound_per_minute": 1000,
-             "auto_replies_per_hour": 1000},
-  "channels": [{"name": "wa", "type": "whatsapp", "api_base": ")"
-        << fake.fake.base_url() << R"(", "phone_number_id": "106540352242922",
-                "token_file": "wa.token", "app_secret_file": "wa.secret", "tps": 1000, "window": 64}],
-  "groups": [{"id": "semua", "name": "Semua"}],
-  "subscribers_csv": "warga.csv"
-})";
-  }
+  bench::write_village_csv(dir, residents, [](long i) { return "+" + phone_of(i); }, ",channel", ",whatsapp");
+  std::ofstream(dir / "wa.token") << "bench-token\n";
+  std::ofstream(dir / "wa.secret") << app_secret << "\n";
+  bench::write_village_config(
+      dir, {"127.0.0.1:0", R"("inbound_per_minute": 1000, "auto_replies_per_hour": 1000)",
+            R"({"name": "wa", "type": "whatsapp", "api_base": ")" + fake.fake.base_url() +
+                R"(", "phone_number_id": "106540352242922", "token_file": "wa.token", "app_secret_file": "wa.secret", )"
+                R"("tps": 1000, "window": 64})"});
 
   // Bodies made before the clock starts: distinct message ids (each is new to the inbox), residents
   // in turn, statuses of wamids as Meta would send them.
@@ -195,15 +173,8 @@ int main(int argc, char** argv) {
     bodies.push_back(fake.fake.webhook_body(messages, statuses));
   }
 
-  daemon::setup_logging("warn", false);
-  daemon::serve_options so;
-  so.config_file = dir / "kentongan.json";
-  so.state_dir = dir;
-  std::promise<unsigned short> ready;
-  auto port_future = ready.get_future();
-  so.on_ready = [&ready](unsigned short port) { ready.set_value(port); };
-  std::thread service([so]() { daemon::serve(so); });
-  const auto port = port_future.get();
+  bench::service_thread service(dir);
+  const auto port = service.port();
 
   const auto t0 = clock_type::now();
   std::vector<std::future<long>> clients;
@@ -213,13 +184,10 @@ int main(int argc, char** argv) {
   long ok = 0;
   for (auto& c : clients) ok += c.get();
   const double seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-  ::kill(::getpid(), SIGTERM);
-  service.join();
+  service.stop();
 
   const double out_rate = outbound(outbound_count, fake.fake.base_url());
 
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
   const auto body_bytes = bodies.empty() ? 0 : bodies.front().size();
   std::printf("webhooks              %ld over %ld keep-alive connections (%zu bytes each: %d texts, %d statuses)\n",
               webhooks, connections, body_bytes, messages_per_body, statuses_per_body);
@@ -229,6 +197,6 @@ int main(int argc, char** argv) {
               static_cast<double>(ok * statuses_per_body) / seconds);
   std::printf("outbound              %ld text messages, %.0f accepted requests/s (64 in flight, HTTP/1.1 keep-alive)\n",
               outbound_count, out_rate);
-  std::printf("peak RSS              %.1f MiB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  std::printf("peak RSS              %.1f MiB\n", bench::peak_rss_mib());
   return ok == webhooks ? 0 : 1;
 }

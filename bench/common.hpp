@@ -1,0 +1,108 @@
+#pragma once
+/// What the benchmarks share: a fresh directory holding a generated village (warga.csv and
+/// kentongan.json around the benchmark's own channels), the real service started in-process on
+/// it, and the process's peak RSS. For bench/*.cpp only; throws on I/O errors.
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "daemon/logging.hpp"
+#include "daemon/service.hpp"
+
+namespace kentongan::bench {
+
+/// Subscriber i's number: `prefix` and base + i in at least 8 digits ("0812" 10000000 + i).
+inline std::string bench_phone(const char* prefix, long base, long i) {
+  char phone[48];
+  std::snprintf(phone, sizeof phone, "%s%08ld", prefix, base + i);
+  return phone;
+}
+
+/// The village: `subscribers` is the config's subscriber source ("subscribers_csv": "warga.csv"
+/// or an inline "subscribers" list), `limits` extra members after the quiet hours (none: empty).
+struct village_config {
+  std::string listen;     ///< http.listen, "127.0.0.1:0" for any port
+  std::string limits;     ///< e.g. R"("inbound_per_minute": 1000)"
+  std::string channel;    ///< one channel object, JSON
+  std::string subscribers = R"("subscribers_csv": "warga.csv")";
+};
+
+/// Empties `dir` and makes it again (a previous run's database would skew the figures).
+inline void fresh_directory(const std::filesystem::path& dir) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+}
+
+/// warga.csv: a header and `count` rows "<phone_of(i)>,Warga <i>,semua<extra>"; `extra_header`
+/// names the columns `extra` fills (",channel" and ",whatsapp").
+template <class PhoneOf>
+void write_village_csv(const std::filesystem::path& dir, long count, PhoneOf phone_of, const std::string& extra_header = {},
+                       const std::string& extra = {}) {
+  std::ofstream csv(dir / "warga.csv");
+  csv << "phone,name,groups" << extra_header << "\n";
+  for (long i = 0; i < count; ++i) csv << phone_of(i) << ",Warga " << i << ",semua" << extra << "\n";
+}
+
+/// kentongan.json: one village, group "semua", quiet hours off, the given channel and subscribers.
+inline void write_village_config(const std::filesystem::path& dir, const village_config& v) {
+  std::ofstream cfg(dir / "kentongan.json");
+  cfg << R"({
+  "village": {"name": "Desa Bench", "timezone": "Asia/Jakarta"},
+  "storage": {"path": "kentongan.db"},
+  "http": {"listen": ")" << v.listen << R"("},
+  "limits": {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00")" << (v.limits.empty() ? "" : ", " + v.limits) << R"(},
+  "channels": [)" << v.channel << R"(],
+  "groups": [{"id": "semua", "name": "Semua"}],
+  )" << v.subscribers << R"(
+})";
+}
+
+/// The real service on its own thread (only warnings logged), serving `dir`'s kentongan.json;
+/// constructed once it listens.
+class service_thread {
+ public:
+  explicit service_thread(const std::filesystem::path& dir) {
+    daemon::setup_logging("warn", false);
+    daemon::serve_options so;
+    so.config_file = dir / "kentongan.json";
+    so.state_dir = dir;
+    auto port_future = ready_.get_future();
+    so.on_ready = [this](unsigned short p) { ready_.set_value(p); };
+    thread_ = std::thread([so]() { daemon::serve(so); });
+    port_ = port_future.get();
+    std::ifstream(dir / "admin.token") >> token_;
+  }
+  service_thread(const service_thread&) = delete;
+  service_thread& operator=(const service_thread&) = delete;
+
+  unsigned short port() const { return port_; }
+  const std::string& token() const { return token_; }  ///< the admin API's bearer token
+  /// SIGTERM to this process, as an operator stops the daemon; returns once serve() has.
+  void stop() {
+    ::kill(::getpid(), SIGTERM);
+    thread_.join();
+  }
+
+ private:
+  std::promise<unsigned short> ready_;
+  std::thread thread_;
+  unsigned short port_ = 0;
+  std::string token_;
+};
+
+/// Peak resident set of this process so far, MiB.
+inline double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+}  // namespace kentongan::bench
