@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "wa.token") << "bench-token\n";
   std::ofstream(dir / "wa.secret") << app_secret << "\n";
   bench::write_village_config(
-      dir, {"127.0.0.1:0", R"("inbound_per_minute": 1000, "auto_replies_per_hour": 1000)",
+      dir, {"127.0.0.1:18991", R"("inbound_per_minute": 1000, "auto_replies_per_hour": 1000)",
             R"({"name": "wa", "type": "whatsapp", "api_base": ")" + fake.fake.base_url() +
                 R"(", "phone_number_id": "106540352242922", "token_file": "wa.token", "app_secret_file": "wa.secret", )"
                 R"("tps": 1000, "window": 64})"});
