@@ -177,6 +177,7 @@ service::~service() {
 void service::build_channels() {
   factory_options fo;
   fo.sim_record_file = options_.sim_record_file;
+  fo.state_dir = state_dir_;
   fo.log = log_;
   for (const auto& cs : config_.channels) {
     auto slot = std::make_unique<channel_slot>(channel_slot{
@@ -749,6 +750,7 @@ void service::reload() {
 std::unique_ptr<channel_slot> service::make_slot(const config::channel_settings& cs) {
   factory_options fo;
   fo.sim_record_file = options_.sim_record_file;
+  fo.state_dir = state_dir_;
   fo.log = log_;
   auto slot = std::make_unique<channel_slot>(channel_slot{
       nullptr, cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()), 0, {}, 1.0, 0, 0});
