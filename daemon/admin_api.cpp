@@ -17,6 +17,7 @@
 #include "protocol/sim/sim_channel.hpp"
 #include "storage/disk_full.hpp"
 #include "core/json_depth.hpp"
+#include "core/utf8.hpp"
 #include "storage/backup.hpp"
 
 namespace kentongan::daemon {
@@ -61,33 +62,6 @@ std::optional<std::int64_t> parse_id(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
-}
-
-/// Offset of the first byte that does not start or continue well-formed UTF-8 (RFC 3629 §4: no
-/// overlong forms, no surrogates, nothing above U+10FFFF), or nullopt when all of `s` is well formed.
-std::optional<std::size_t> invalid_utf8_at(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (b < 0x80) n = 1;
-    else if (b >= 0xC2 && b <= 0xDF) n = 2;
-    else if (b == 0xE0) n = 3, lo = 0xA0;
-    else if (b == 0xED) n = 3, hi = 0x9F;
-    else if (b >= 0xE1 && b <= 0xEF) n = 3;
-    else if (b == 0xF0) n = 4, lo = 0x90;
-    else if (b >= 0xF1 && b <= 0xF3) n = 4;
-    else if (b == 0xF4) n = 4, hi = 0x8F;
-    else return i;
-    if (n > s.size() - i) return i;
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
-    }
-    i += n;
-  }
-  return std::nullopt;
 }
 
 /// The admin routes and the methods each answers, for the 405's Allow header (RFC 9110 §15.5.6).
@@ -692,7 +666,7 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
       co_return error_reply(400, "the request body nests deeper than " + std::to_string(core::max_json_depth) + " levels");
     // JSON text is UTF-8 (RFC 8259 §8.1): a stray byte, an overlong form or an encoded surrogate is
     // refused here with its offset, so that nothing but well-formed text reaches the database.
-    if (const auto at = invalid_utf8_at(request.body)) {
+    if (const auto at = core::first_invalid_utf8(request.body)) {
       log_->warn("admin api request refused reason=invalid_utf8 path={} offset={}", log_path(request.path), *at);
       co_return error_reply(400, "the request body is not valid JSON: invalid UTF-8 at byte " + std::to_string(*at) +
                                      " (JSON text must be UTF-8)");

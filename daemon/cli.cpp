@@ -8,10 +8,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "config/config.hpp"
+#include "core/utf8.hpp"
 #include "daemon/cli_common.hpp"
 #include "daemon/completion.hpp"
 #include "daemon/demo.hpp"
@@ -74,6 +77,38 @@ int cmd_check_config(const global_options& g) {
   return exit_ok;
 }
 
+/// Exit code 2 and a message naming `name` when `text` is not UTF-8, before nlohmann's dump()
+/// throws on it (JSON text is UTF-8, RFC 8259 §8.1); nullopt when `text` may go into a request.
+std::optional<int> refuse_invalid_utf8(std::string_view name, std::string_view text) {
+  const auto at = core::first_invalid_utf8(text);
+  if (!at) return std::nullopt;
+  std::cerr << "error: " << name << " is not valid UTF-8 at byte " << *at << " (save the text as UTF-8)\n";
+  return exit_usage;
+}
+
+// Options naming local files: their bytes never go into a request (a path need not be UTF-8).
+bool is_local_path_option(const std::string& name) {
+  return name == "--file" || name == "--output" || name == "--sim-record" || name == "--record" ||
+         name == "--mo-file" || name == "--example";
+}
+
+/// Every argument of the parsed (sub)commands that may go into a JSON request is checked here, so
+/// commands added elsewhere (aspirations, polls, export) are covered without a check of their own.
+std::optional<int> refuse_invalid_arguments(const CLI::App& command) {
+  for (const CLI::App* sub : command.get_subcommands()) {
+    const std::string sub_name = sub->get_name();
+    if (sub_name == "serve" || sub_name == "smsc-sim" || sub_name == "demo" || sub_name == "completion") continue;
+    for (const CLI::Option* opt : sub->get_options()) {
+      const std::string name = opt->get_name();
+      if (is_local_path_option(name)) continue;
+      for (const std::string& value : opt->results())
+        if (auto code = refuse_invalid_utf8(name, value)) return code;
+    }
+    if (auto code = refuse_invalid_arguments(*sub)) return code;
+  }
+  return std::nullopt;
+}
+
 struct broadcast_args {
   std::vector<std::string> groups;
   bool all = false;
@@ -105,6 +140,7 @@ int cmd_broadcast(const global_options& g, const broadcast_args& a) {
     ss << in.rdbuf();
     text = ss.str();
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (auto code = refuse_invalid_utf8("--file", text)) return *code;
   }
   if (text.empty()) {
     std::cerr << "kentongan: give the message with --text or --file\n";
@@ -394,6 +430,8 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }
+
+  if (auto code = refuse_invalid_arguments(app)) return *code;
 
   try {
     setup_logging(g.log_level, g.log_phones);

@@ -55,6 +55,7 @@ struct conversation {
   const core::officer* officer = nullptr;
   bool replies_allowed = true;
   std::optional<std::int64_t> inbox_id = std::nullopt;  ///< the message's inbox row: its exact text, as received
+  core::time_point received_at{};  ///< when the resident's message arrived (its inbox row's received_at)
 
   std::string render(std::string_view id, const vars& v = {}) const { return intake::render(state.settings, id, v); }
 
@@ -105,7 +106,9 @@ struct conversation {
       std::erase(spec.tags, std::string("lainnya"));
       spec.tags.insert(spec.tags.begin(), "hoaks");
     }
-    spec.received_at = core::now();
+    // Deadlines count from when the resident sent it, not from when it was handled: a message replayed
+    // after a restart or held behind a busy writer keeps its own time (an unset time means "now").
+    spec.received_at = received_at == core::time_point{} ? core::now() : received_at;
     const auto t = store.create_aspiration(spec);
     std::string tags;
     for (const auto& tg : spec.tags) tags += (tags.empty() ? "" : ", ") + tg;
@@ -276,6 +279,7 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
   const std::string& phone = message.from;
   conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_, effects};
   conv.inbox_id = inbox_id;
+  conv.received_at = message.received_at;
   for (const auto& o : st.config.officers)
     if (o.phone == phone) conv.officer = &o;
   // A phone that resends (no network ack, an impatient thumb) must not open a second ticket or get a

@@ -90,6 +90,11 @@ class HostileTextTest(DaemonTest):
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
+    def cli_bytes(self, *args):
+        """Runs `kentongan GLOBAL… ARGS…` with arguments that may be bytes; output stays bytes."""
+        return subprocess.run([harness.KENTONGAN] + self.d.global_args() + list(args), capture_output=True,
+                              timeout=harness.CLI_TIMEOUT_S, cwd=self.d.dir)
+
     def wait_inbox(self, count):
         deadline = time.monotonic() + harness.FINISH_DEADLINE_S
         while time.monotonic() < deadline:
@@ -133,6 +138,9 @@ class HostileTextTest(DaemonTest):
         self.assertEqual(sorted(raw for _, raw in rows), sorted(expected), "an aspiration's inbox text changed")
         for got, raw in rows:
             self.assertEqual(got, normalised(raw), "aspiration text: %r" % raw[:60])
+        # Its deadlines count from when the resident sent it: the inbox row's time, not the handling's.
+        self.assertEqual(self.d.db_query("SELECT count(*) FROM aspirations a JOIN inbox i ON i.id = a.inbox_id "
+                                         "WHERE a.received_at != i.received_at")[0][0], 0)
         asp = [r[0] for r in self.d.db_query("SELECT text FROM aspirations ORDER BY id")]
         # The SQL-looking text did nothing: the tables are all there.
         tables = {r[0] for r in self.d.db_query("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -179,11 +187,23 @@ class HostileTextTest(DaemonTest):
             # The answer names where: the offset of the first byte that is not UTF-8.
             self.assertIn(b"invalid UTF-8 at byte %d" % first_invalid_utf8(body), reply)
             # The CLI refuses it before it reaches the daemon, with a message and no crash.
-            p = subprocess.run([harness.KENTONGAN] + self.d.global_args() +
-                                       ["sim", "send", "--from", PHONES[0], "--", b"LAPOR " + b + b" rusak"],
-                                       capture_output=True, timeout=harness.CLI_TIMEOUT_S, cwd=self.d.dir)
-            self.assertGreater(p.returncode, 0, (b, p.stderr))  # an exit code, not a signal
-            self.assertIn(b"UTF-8", p.stderr, p.stderr)
+            arg = b"LAPOR " + b + b" rusak"
+            p = self.cli_bytes("sim", "send", "--from", PHONES[0], "--", arg)
+            self.assertEqual(p.returncode, 2, (b, p.stderr))  # a usage error, not a crash or a signal
+            self.assertIn(b"error: text is not valid UTF-8 at byte %d (save the text as UTF-8)" % first_invalid_utf8(arg),
+                          p.stderr)
+        # Every CLI command that puts the user's text into a request checks it the same way.
+        path = os.path.join(self.d.dir, "pengumuman-latin1.txt")
+        with open(path, "wb") as f:
+            f.write(b"Kerja bakti di balai desa, caf\xe9 gratis\n")  # saved as Latin-1, not UTF-8
+        for args, name, at in [
+                (["broadcast", "--all", "--text", b"Rapat \xed\xa0\x80 malam"], b"--text", 6),
+                (["broadcast", "--all", "--dry-run", "--file", path], b"--file", 30),
+                (["aspirations", "reply", "A0001", b"Sudah \xc0\xaf diperbaiki"], b"text", 6),
+                (["aspirations", "reject", "A0001", b"\xff"], b"reason", 0)]:
+            p = self.cli_bytes(*args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertIn(b"error: " + name + b" is not valid UTF-8 at byte %d (save the text as UTF-8)" % at, p.stderr)
         for escaped in (b"\\ud800", b"\\udfff", b"\\ud800\\u0041"):  # lone surrogates as JSON escapes
             body = b'{"from": "' + PHONES[0].encode() + b'", "text": "LAPOR ' + escaped + b'"}'
             status, reply = self.post_raw("/api/sim/inbound", body)
