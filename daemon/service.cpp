@@ -380,6 +380,15 @@ void service::seed_caps() {
   }
 }
 
+std::size_t service::window_of(const channel_slot& slot) {
+  // `window` is per SMPP session (SMPP 3.4 §2.5: each bind has its own window); a message holds its
+  // place until its `submitted` state is durable, so this is also what a crash can re-send.
+  std::size_t sessions = 1;
+  if (const auto* smpp = std::get_if<config::smpp_channel>(&slot.settings.settings))
+    sessions = static_cast<std::size_t>(std::max(1, smpp->sessions));
+  return std::max<std::size_t>(1, slot.settings.window) * sessions;
+}
+
 bool service::under_caps(channel_slot& slot) {
   if (slot.settings.hourly_cap == 0 && slot.settings.daily_cap == 0) return true;
   const auto local_minutes =
@@ -401,7 +410,7 @@ bool service::under_caps(channel_slot& slot) {
 
 void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
-  while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < std::max<std::size_t>(1, slot.settings.window)) {
+  while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < window_of(slot)) {
     if (!under_caps(slot)) break;
     if (slot.bucket.take(1, now) == 0) break;
     ++slot.sent_this_hour;
@@ -431,7 +440,7 @@ asio::awaitable<void> service::dispatch_loop() {
       // A channel at its hourly or daily cap claims nothing: the rows stay queued, not `sending`.
       if (!slot->link->is_up() || !under_caps(*slot)) continue;
       const auto per_half_second = static_cast<std::size_t>(slot->settings.tps * slot->throttle_factor / 2.0) + 1;
-      want += std::max(slot->settings.window, per_half_second);
+      want += std::max(window_of(*slot), per_half_second);
     }
     const auto have = backlog_size();
     if (!claiming_ && want > have && !channels_.empty()) {
@@ -463,7 +472,7 @@ asio::awaitable<void> service::dispatch_loop() {
     // Sleep until a token is due for a channel with backlog, or something wakes us.
     auto until = std::chrono::steady_clock::now() + idle_poll;
     for (auto& slot : channels_)
-      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < slot->settings.window && under_caps(*slot))
+      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < window_of(*slot) && under_caps(*slot))
         until = std::min(until, slot->bucket.next_token(std::chrono::steady_clock::now()));
     if (dispatch_woken_) {
       dispatch_woken_ = false;

@@ -156,6 +156,8 @@ class service final : public channel::events {
   void apply_inbound_effects(const struct inbound_effects& effects);
   /// Whether a channel's hourly or daily cap still allows a message now.
   bool under_caps(channel_slot& slot);
+  /// Messages a channel may hold that the database has not recorded as submitted (window × sessions).
+  static std::size_t window_of(const channel_slot& slot);
   /// Start-up: each capped channel's counts of this village hour and day, from the outbox.
   void seed_caps();
   std::string render(const storage::outbox_row& row) const;
