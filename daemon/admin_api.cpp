@@ -148,6 +148,11 @@ std::vector<std::string> split_path(const std::string& path) {
 std::string read_broadcast_targets(const json& body, const std::vector<core::group>& groups,
                                    storage::broadcast_spec& spec) {
   spec.all = body.value("all", false);
+  // A lone value would be iterated as a one-item list by the JSON library: refuse it, as the config does.
+  if (body.contains("groups") && !body["groups"].is_array())
+    return "\"groups\" must be a list of group names, like [\"petani\"]";
+  if (body.contains("where") && !body["where"].is_array())
+    return "\"where\" must be a list of ATTRIBUTE=VALUE texts, like [\"dusun=Kaja\"]";
   for (const auto& g : body.value("groups", json::array())) {
     if (!g.is_string()) return "\"groups\" must be a list of group names";
     const auto name = g.get<std::string>();

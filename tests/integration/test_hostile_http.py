@@ -410,6 +410,7 @@ class HostileHttpTest(DaemonTest):
                   b'{"text": 5, "all": true}', b'{"text": "", "all": true}', b'{"text": "x"}',
                   b'{"text": "x", "all": "yes"}',
                   b'{"text": "x", "groups": [1, 2]}', b'{"text": "x", "groups": ["no-such-group"]}',
+                  b'{"text": "x", "groups": "perangkat-desa"}', b'{"text": "x", "all": true, "where": "dusun=Kaja"}',
                   b'{"text": "x", "all": true, "at": "yesterday-ish"}', b'{"text": "x", "all": true, "expires": "-5m"}',
                   b'{"text": "x", "all": true, "priority": "bencana"}', b'{"text": "x", "all": true, "where": [5]}',
                   b'{"text": "x", "all": true,}', b'{"text": "\xff\xfe", "all": true}',
