@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "config/config.hpp"
+#include "tests/unit/config/config_test_support.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -16,26 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string messages(const config::load_result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += (out.empty() ? "" : "\n") + config::format(e);
-  return out;
-}
-
-/// A scratch folder for configs that name CSV or secret files.
-struct scratch {
-  fs::path dir;
-  scratch() {
-    dir = fs::temp_directory_path() / ("kentongan-config-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~scratch() { fs::remove_all(dir); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir / name, std::ios::binary) << text;
-    return dir / name;
-  }
-};
+using config_test::messages;
+using config_test::scratch;
 
 const core::subscriber* find(const config::village_config& c, std::string_view phone) {
   auto it = std::find_if(c.subscribers.begin(), c.subscribers.end(), [&](const auto& s) { return s.phone == phone; });

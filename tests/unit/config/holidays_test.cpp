@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "config/config.hpp"
+#include "tests/unit/config/config_test_support.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -17,21 +18,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string messages(const config::load_result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += (out.empty() ? "" : "\n") + config::format(e);
-  return out;
-}
+using config_test::messages;
 
-struct scratch {
-  fs::path dir;
-  scratch() {
-    dir = fs::temp_directory_path() / ("kentongan-holidays-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~scratch() { fs::remove_all(dir); }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(dir / name, std::ios::binary) << text; }
+struct scratch : config_test::scratch {
+  scratch() : config_test::scratch("kentongan-holidays-test-") {}
 };
 
 constexpr sys_days day(int y, unsigned m, unsigned d) {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "config/config.hpp"
+#include "tests/unit/config/config_test_support.hpp"
 
 #include <string>
 
@@ -8,11 +9,7 @@ using namespace kentongan;
 
 namespace {
 
-std::string messages(const config::load_result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += (out.empty() ? "" : "\n") + config::format(e);
-  return out;
-}
+using config_test::messages;
 
 }  // namespace
 
