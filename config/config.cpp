@@ -401,6 +401,13 @@ class loader {
   }
   /// A problem with a value: reported where the value starts.
   void fail(const node& n, std::string_view message) { add(value_at(n), prefixed(n, message)); }
+  /// A file the config names, or an error at the key that names it (nullopt).
+  std::optional<std::string> read_file_or_fail(const node& n, const fs::path& p) {
+    std::string why;
+    auto text = read_file(p, why);
+    if (!text) fail(n, fmt::format("cannot read {}: {}", q(p.string()), why));
+    return text;
+  }
   std::string where(const node& n) const {
     const auto p = value_at(n);
     return fmt::format("{}:{}:{}", file_.filename().string(), p.line, p.column);
@@ -579,12 +586,8 @@ class loader {
   /// national list (SKB libur nasional dan cuti bersama) pasted once a year.
   void holidays_file(const node& n) {
     const fs::path p = cfg_.village.holidays_file;
-    std::string why;
-    auto text = read_file(p, why);
-    if (!text) {
-      fail(n, fmt::format("cannot read {}: {}", q(p.string()), why));
-      return;
-    }
+    const auto text = read_file_or_fail(n, p);
+    if (!text) return;
     const std::string name = p.string();
     std::istringstream lines(*text);
     int line_no = 0;
@@ -1290,12 +1293,8 @@ class loader {
   void csv_file(const node& n, const std::string& group) {
     const std::string rel = n->get<std::string>();
     const fs::path p = base_ / rel;
-    std::string why;
-    auto text = read_file(p, why);
-    if (!text) {
-      fail(n, fmt::format("cannot read {}: {}", q(p.string()), why));
-      return;
-    }
+    const auto text = read_file_or_fail(n, p);
+    if (!text) return;
     const std::string name = p.string();
     const std::string short_name = p.filename().string();
     auto report = [&](int line, int column, std::string message) {
