@@ -222,16 +222,6 @@ void service::queue_update(outcome_update u) {
   asio::post(io_, [this]() { flush_updates(); });
 }
 
-std::function<void(bool)> service::window_release(channel_slot* slot) {
-  if (!slot) return {};
-  // Slots live until exit (a reload retires, never frees them), so the pointer stays valid.
-  auto* self = this;
-  return [self, slot](bool) {
-    if (slot->in_flight > 0) --slot->in_flight;
-    self->wake_dispatcher();
-  };
-}
-
 void service::flush_updates() {
   updates_flush_posted_ = false;
   if (pending_updates_.empty()) return;
@@ -269,9 +259,16 @@ void service::flush_updates() {
                               batch->size());
           }
         }
-        asio::post(self->io_, [batch, e]() {
-          for (const auto& u : *batch)
+        asio::post(self->io_, [self, batch, e]() {
+          bool freed = false;
+          for (const auto& u : *batch) {
             if (u.ack) u.ack(!e);
+            if (u.window_slot && u.window_slot->in_flight > 0) {
+              --u.window_slot->in_flight;
+              freed = true;
+            }
+          }
+          if (freed) self->wake_dispatcher();
         });
       });
 }
@@ -564,14 +561,14 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
       if (slot && slot->throttle_factor < 1.0) recover_from_throttling(*slot);
       excluded_.erase(id);
       queue_update({outcome_update::what::submitted, id, channel_name, std::move(result.provider_id), result.parts, {}, {},
-                    window_release(slot)});
+                    {}, slot});
       break;
     }
     case channel::submit_outcome::delivered: {
       if (slot) ++slot->submitted;
       excluded_.erase(id);
       queue_update({outcome_update::what::submitted_and_delivered, id, channel_name, std::move(result.provider_id),
-                    result.parts, {}, {}, window_release(slot)});
+                    result.parts, {}, {}, {}, slot});
       break;
     }
     case channel::submit_outcome::retryable:

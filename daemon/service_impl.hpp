@@ -213,14 +213,15 @@ class service final : public channel::events {
     int parts = 1;
     core::message_state state = core::message_state::delivered;
     std::string reason;
-    std::function<void(bool)> ack;
+    std::function<void(bool)> ack;   ///< a report's: the channel acknowledges the network
+    /// An accepted submit's channel: its window place is freed once durable. Slots live until exit
+    /// (a reload retires, never frees them), so the pointer stays valid.
+    channel_slot* window_slot = nullptr;
   };
   std::vector<outcome_update> pending_updates_;
   bool updates_flush_posted_ = false;
   void queue_update(outcome_update u);
   void flush_updates();
-  /// The ack of an accepted submit's update: frees its place in the slot's window once durable.
-  std::function<void(bool)> window_release(channel_slot* slot);
   std::uint64_t inbound_count_ = 0;
   // ---- /metrics (issue 8) ----
   struct latency_histogram {
