@@ -134,16 +134,10 @@ class SmscSim:
 
     def wait_events(self, predicate, what, daemon=None, deadline_s=120):
         """Until predicate(events()) holds; returns the events."""
-        deadline = time.monotonic() + deadline_s
-        while True:
-            ev = self.events()
-            if predicate(ev):
-                return ev
-            if time.monotonic() > deadline:
-                raise AssertionError("smsc-sim never recorded %s within %ds; last events %s\n%s\n%s"
-                                     % (what, deadline_s, ev[-10:], self.log_text(),
-                                        daemon.log_text() if daemon else ""))
-            time.sleep(0.1)
+        return harness.poll_until(self.events, predicate, deadline_s, 0.1,
+                                  lambda ev: "smsc-sim never recorded %s within %ds; last events %s\n%s\n%s"
+                                  % (what, deadline_s, ev[-10:], self.log_text(),
+                                     daemon.log_text() if daemon else ""))
 
 
 def seeded_rng():

@@ -384,14 +384,8 @@ class Daemon:
 
     def wait_phones(self, predicate, what, deadline_s=FINISH_DEADLINE_S):
         """Until predicate(phone_messages()) holds; returns the messages."""
-        deadline = time.monotonic() + deadline_s
-        while True:
-            got = self.phone_messages()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError("phones never got %s within %ds:\n%s" % (what, deadline_s, self.log_text()))
-            time.sleep(0.2)
+        return poll_until(self.phone_messages, predicate, deadline_s, 0.2,
+                          lambda got: "phones never got %s within %ds:\n%s" % (what, deadline_s, self.log_text()))
 
     def duplicate_provider_ids(self):
         """(channel, provider_id) pairs that name more than one outbox row. A delivery report
@@ -554,16 +548,10 @@ class FakeHttpProcess:
 
     def wait_requests(self, predicate, what, deadline_s=FINISH_DEADLINE_S, daemon=None):
         """Until predicate(requests()) holds; returns the requests."""
-        deadline = time.monotonic() + deadline_s
-        while True:
-            got = self.requests()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError("%s never saw %s within %ds; requests %s\n%s"
-                                     % (self.what, what, deadline_s, json.dumps(got[-20:], indent=1),
-                                        daemon.log_text() if daemon else ""))
-            time.sleep(0.2)
+        return poll_until(self.requests, predicate, deadline_s, 0.2,
+                          lambda got: "%s never saw %s within %ds; requests %s\n%s"
+                          % (self.what, what, deadline_s, json.dumps(got[-20:], indent=1),
+                             daemon.log_text() if daemon else ""))
 
 
 class FakeGraphApi(FakeHttpProcess):
@@ -615,3 +603,17 @@ class FakeAggregator(FakeHttpProcess):
 
     def wait_requests(self, predicate, what, daemon, deadline_s=90):
         return super().wait_requests(predicate, what, deadline_s, daemon)
+
+
+def poll_until(fetch, predicate, deadline_s, interval_s, failure):
+    """fetch() until predicate(fetch()) holds and return that value; past deadline_s raise
+    AssertionError(failure(last value)). A guard against hangs, not a timing assertion."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        got = fetch()
+        if predicate(got):
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(failure(got))
+        time.sleep(interval_s)
+
