@@ -612,29 +612,6 @@ void service::on_delivery_report(const std::string& channel_name, channel::deliv
                 std::move(report.reason), std::move(ack)});
 }
 
-void service::on_inbound(const std::string& channel_name, channel::inbound message, std::function<void(bool)> ack) {
-  auto* self = this;
-  // Networks spell senders many ways ("6281…", "081…", "+62 812…"); the inbox keeps E.164.
-  if (const auto phone = config::normalise_phone(message.from, config_.village.country); phone.ok())
-    message.from = phone.e164;
-  ++inbound_count_;
-  auto stored = std::make_shared<bool>(false);
-  auto effects = std::make_shared<inbound_effects>();
-  change(
-      [self, channel_name, message, stored, effects](storage::store& s) {
-        const auto id = s.store_inbound(channel_name, message.provider_id, message.from, message.text, message.received_at);
-        *stored = true;
-        if (!id) return;  // a redelivery: stored once already, nothing happens twice
-        self->handle_inbound_locked(s, channel_name, message, *id, *effects);
-        if (!effects->outcome.empty()) s.mark_inbound_handled(*id, effects->outcome);
-      },
-      [self, ack, stored, effects](std::exception_ptr e) {
-        if (ack) ack(!e && *stored);
-        self->apply_inbound_effects(*effects);
-        self->wake_dispatcher();
-      });
-}
-
 void service::on_link_state(const std::string& channel_name, bool up, const std::string& reason) {
   auto& stats = link_stats_[channel_name];
   ++(up ? stats.ups : stats.downs);
