@@ -31,6 +31,7 @@ struct message_job {
 // until that report is stored, so a stored report read again after ack(false) finishes it then.
 struct report_group {
   std::string provider_id;
+  std::string recipient;             ///< recipient_key of the number it went to
   std::vector<int> references;       ///< TP-MR of each part
   std::set<int> seen;                ///< parts whose final report came (a re-read counts once)
   chan::report_status worst = chan::report_status::delivered;
@@ -64,12 +65,35 @@ std::string hex_upper(std::uint8_t v) {
   return {digits[v >> 4], digits[v & 0x0F]};
 }
 
+// The last nine digits: the same whether the network writes TP-RA in international (62812…) or in
+// national (0812…) form, and with the TP-MR plenty to tell a village's messages apart. Hashed (FNV-1a)
+// because provider ids go into logs and exports, where phone numbers are masked.
+std::string recipient_key(std::string_view number) {
+  std::string digits;
+  for (const char c : number)
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  if (digits.size() > 9) digits.erase(0, digits.size() - 9);
+  std::uint32_t h = 2166136261u;
+  for (const char c : digits) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  std::string out(8, '0');
+  constexpr char hex_digits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < 8; ++i) out[7 - i] = hex_digits[(h >> (4 * i)) & 0xFu];
+  return out;
+}
+
 chan::report_status report_status_of(std::uint8_t st) {
   if (st == 0x46) return chan::report_status::expired;  // 23.040 §9.2.3.15 "SM Validity Period Expired"
   return classify_status(st) == delivery_status::delivered ? chan::report_status::delivered : chan::report_status::failed;
 }
 
 }  // namespace
+
+std::string report_provider_id(int message_reference, std::string_view recipient) {
+  return "mr" + std::to_string(message_reference) + "-" + recipient_key(recipient);
+}
 
 std::optional<double> parse_balance_amount(std::string_view text) {
   std::size_t pos = std::string_view::npos;
@@ -199,6 +223,7 @@ struct modem_channel::impl : std::enable_shared_from_this<impl> {
   void process_stored(const stored_message& m);
   /// True when it keeps the stored report at `index` (deleted once the daemon stored the report).
   bool on_report(const sms_status_report& r, std::optional<int> index);
+  bool on_unmatched_report(const sms_status_report& r, std::optional<int> index);
   void on_deliver(const sms_deliver& d, std::optional<int> index);
   void deliver_inbound(std::string from, std::string text, std::optional<timestamp> time, std::vector<int> indexes, std::string key);
   void check_reassembly(steady::time_point now);
@@ -583,12 +608,18 @@ asio::awaitable<void> modem_channel::impl::send_part(std::shared_ptr<impl> self)
     result.id = job->message.id;
     result.outcome = chan::submit_outcome::accepted;
     result.parts = static_cast<int>(job->parts.size());
-    // The TP-MR is what a status report carries; the time makes the id unique once MRs wrap.
-    result.provider_id = std::to_string(job->references.front()) + "-" + std::to_string(core::to_millis(core::now())) + "-" +
-                         std::to_string(++self->submit_counter);
-    if (job->parts.front().status_report) {
+    const bool wants_report = job->parts.front().status_report;
+    // A status report carries the TP-MR and the recipient (23.040 §9.2.2.3): the id is made of them
+    // only, so a report that comes after a restart (the TP-MR map below lives in memory) finds the
+    // row again. Without a report the time makes the id unique although TP-MRs wrap at 256.
+    result.provider_id = wants_report ? report_provider_id(job->references.front(), job->message.to)
+                                      : std::to_string(job->references.front()) + "-" +
+                                            std::to_string(core::to_millis(core::now())) + "-" +
+                                            std::to_string(++self->submit_counter);
+    if (wants_report) {
       auto group = std::make_shared<report_group>();
       group->provider_id = result.provider_id;
+      group->recipient = recipient_key(job->message.to);
       group->references = job->references;
       for (const int ref : job->references) self->reports[ref] = group;  // a wrapped MR replaces an old, unmatched one
     }
@@ -698,10 +729,7 @@ bool modem_channel::impl::on_report(const sms_status_report& r, std::optional<in
   const auto band = classify_status(r.status);
   if (band == delivery_status::pending || band == delivery_status::unknown) return false;  // not final yet
   const auto it = reports.find(r.message_reference);
-  if (it == reports.end()) {
-    ++status.counters.unmatched_reports;
-    return false;
-  }
+  if (it == reports.end() || it->second->recipient != recipient_key(r.recipient.number)) return on_unmatched_report(r, index);
   auto group = it->second;
   if (group->seen.insert(r.message_reference).second) {
     const auto st = report_status_of(r.status);
@@ -734,6 +762,27 @@ bool modem_channel::impl::on_report(const sms_status_report& r, std::optional<in
     self->wake();
   };
   events.on_delivery_report(settings.name, chan::delivery_report{group->provider_id, group->worst, group->reason}, std::move(ack));
+  return index.has_value();
+}
+
+bool modem_channel::impl::on_unmatched_report(const sms_status_report& r, std::optional<int> index) {
+  // Of no message sent in this run: the daemon restarted after the submit, or a later message took
+  // its TP-MR over. Its provider id is built again from the report alone and the store finds the
+  // row by it (report_provider_id). Of a multi-part message only the first part's report matches;
+  // it then stands for the whole message. A stored report is deleted once the report is stored.
+  ++status.counters.unmatched_reports;
+  if (index) in_hand.insert(*index);
+  auto ack = [weak = weak_from_this(), index](bool stored) {
+    auto self = weak.lock();
+    if (!self || !index) return;
+    self->in_hand.erase(*index);
+    if (stored) self->to_delete.insert(*index);
+    self->wake();
+  };
+  events.on_delivery_report(settings.name,
+                            chan::delivery_report{report_provider_id(r.message_reference, r.recipient.number),
+                                                  report_status_of(r.status), "TP-ST 0x" + hex_upper(r.status)},
+                            std::move(ack));
   return index.has_value();
 }
 

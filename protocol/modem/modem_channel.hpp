@@ -58,7 +58,7 @@ struct modem_counters {
   std::uint64_t parts_sent = 0;       ///< +CMGS: <mr> received
   std::uint64_t submit_errors = 0;
   std::uint64_t status_reports = 0;
-  std::uint64_t unmatched_reports = 0;
+  std::uint64_t unmatched_reports = 0;  ///< of no message of this run: handed over by TP-MR + recipient
   std::uint64_t inbound_parts = 0;
   std::uint64_t inbound_messages = 0;
   std::uint64_t deleted = 0;          ///< AT+CMGD that succeeded
@@ -81,6 +81,11 @@ struct modem_health {
   std::optional<core::time_point> balance_at;
   modem_counters counters;
 };
+
+/// The provider id of a message that asked for a status report: "mr<TP-MR of its first part>-<8 hex
+/// digits hashing the recipient's last nine digits>". Built again from a status report alone (its
+/// TP-MR and TP-RA), so a report that arrives after a restart still finds its outbox row.
+std::string report_provider_id(int message_reference, std::string_view recipient);
 
 /// "Sisa pulsa Rp 12.500,00 …" → 12500; the first amount after "Rp", else the first number.
 std::optional<double> parse_balance_amount(std::string_view text);

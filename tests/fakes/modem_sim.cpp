@@ -426,20 +426,34 @@ void modem_simulator::on_pdu(const std::string& hex_text) {
   sent_.push_back(submitted{hex_text, mr, submit.destination.number, submit.ud.text, submit.status_report_request});
   respond({"+CMGS: " + std::to_string(mr)}, "OK");
   if (submit.status_report_request && settings_.status_reports) {
-    auto timer = std::make_shared<asio::steady_timer>(io_, settings_.report_delay);
     const auto to = submit.destination.number;
+    if (settings_.hold_reports) {
+      held_reports_.emplace_back(mr, to);
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(io_, settings_.report_delay);
     timer->async_wait([this, alive = alive_, timer, mr, to](const boost::system::error_code&) {
       if (!*alive || hung_) return;
-      ++counters_.reports;
-      const auto pdu = make_status_report_pdu(mr, to, settings_.report_status, std::chrono::system_clock::now());
-      if (settings_.report_as_cds) {
-        announce("+CDS: " + std::to_string(pdu.size() / 2 - 1) + "\r\n" + pdu);
-      } else {
-        const int index = store(pdu);
-        announce("+CDSI: \"SM\"," + std::to_string(index));
-      }
+      send_report(mr, to);
     });
   }
+}
+
+void modem_simulator::send_report(int mr, const std::string& to) {
+  ++counters_.reports;
+  const auto pdu = make_status_report_pdu(mr, to, settings_.report_status, std::chrono::system_clock::now());
+  if (settings_.report_as_cds) {
+    announce("+CDS: " + std::to_string(pdu.size() / 2 - 1) + "\r\n" + pdu);
+  } else {
+    const int index = store(pdu);
+    announce("+CDSI: \"SM\"," + std::to_string(index));
+  }
+}
+
+void modem_simulator::release_reports() {
+  auto held = std::move(held_reports_);
+  held_reports_.clear();
+  for (const auto& [mr, to] : held) send_report(mr, to);
 }
 
 }  // namespace kentongan::fakes

@@ -24,6 +24,7 @@ struct modem_sim_settings {
   std::uint8_t report_status = 0x00;                 ///< TP-ST of those reports
   bool report_as_cds = true;                         ///< +CDS (CNMI ds=1); false: stored and +CDSI
   std::chrono::milliseconds report_delay{20};
+  bool hold_reports = false;                         ///< keep reports until release_reports()
   std::string ussd_reply = "Sisa pulsa Anda Rp 12.500. Aktif s.d. 30-06-2026";
   bool interleave_urcs = false;                      ///< hold URCs and send them between response lines
   bool supports_reset = true;                        ///< AT+CFUN=1,1
@@ -57,6 +58,8 @@ class modem_simulator {
   void fail_submits(int code, int count = 1, int after = 0);
   /// Sends an unsolicited line now (or, with interleave_urcs, inside the next response).
   void send_urc(const std::string& line);
+  /// Sends the reports held by hold_reports (as +CDS, or stored and announced with +CDSI), oldest first.
+  void release_reports();
   /// Stops answering (and reading) until unhang() or an unplug.
   void hang();
   void unhang();
@@ -93,6 +96,7 @@ class modem_simulator {
   void flush();
   int store(const std::string& pdu);
   void announce(const std::string& line);
+  void send_report(int mr, const std::string& to);
 
   boost::asio::io_context& io_;
   modem_sim_settings settings_;
@@ -118,6 +122,7 @@ class modem_simulator {
   std::uint8_t next_ref_ = 0;
   std::map<int, slot> storage_;
   std::deque<std::string> held_urcs_;
+  std::vector<std::pair<int, std::string>> held_reports_;  ///< (TP-MR, recipient)
   int fail_code_ = 0;
   int fail_count_ = 0;
   int fail_after_ = 0;

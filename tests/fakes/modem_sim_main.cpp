@@ -4,6 +4,7 @@
 //   fail <cms-code> [count]   the next AT+CMGS get +CMS ERROR
 //   urc <line>                an unsolicited line
 //   hang | unhang | unplug | replug
+//   reports                   send the status reports held since start (--hold-reports)
 // and prints "sent <mr> <to> <text>" for every SMS-SUBMIT it accepts.
 #include <csignal>
 #include <iostream>
@@ -22,9 +23,11 @@ int main(int argc, char** argv) {
     else if (arg == "--link") settings.link_path = next();
     else if (arg == "--operator") settings.operator_name = next();
     else if (arg == "--interleave") settings.interleave_urcs = true;
+    else if (arg == "--hold-reports") settings.hold_reports = true;
+    else if (arg == "--stored-reports") settings.report_as_cds = false;
     else if (arg == "--report-status") settings.report_status = static_cast<std::uint8_t>(std::stoi(next(), nullptr, 0));
     else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: modem_sim [--pin PIN] [--link PATH] [--operator NAME] [--interleave] [--report-status N]\n";
+      std::cout << "usage: modem_sim [--pin PIN] [--link PATH] [--operator NAME] [--interleave] [--report-status N] [--hold-reports] [--stored-reports]\n";
       return 0;
     } else {
       std::cerr << "modem_sim: unknown argument " << arg << "\n";
@@ -64,6 +67,10 @@ int main(int argc, char** argv) {
         else if (verb == "unhang") sim.unhang();
         else if (verb == "unplug") sim.unplug();
         else if (verb == "replug") sim.replug();
+        else if (verb == "reports") {
+          sim.release_reports();
+          std::cout << "released" << std::endl;
+        }
         read_line();
       });
     };

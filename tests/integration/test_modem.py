@@ -30,9 +30,9 @@ class ModemSim:
     """`modem-sim --link PATH`: a modem on a pty behind a stable symlink (kept across unplug/replug).
     Control lines go to its stdin; every SMS it accepts comes back as `sent MR TO TEXT`."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, args=()):
         self.link = os.path.join(directory, "ttyMODEM0")
-        self.proc = subprocess.Popen([harness.fake_binary("modem-sim"), "--link", self.link],
+        self.proc = subprocess.Popen([harness.fake_binary("modem-sim"), "--link", self.link] + list(args),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         self.device = self.proc.stdout.readline().strip()

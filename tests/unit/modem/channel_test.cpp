@@ -134,7 +134,7 @@ TEST_CASE("send one part, its status report marks it delivered") {
   CHECK(r.id == 1);
   CHECK(r.outcome == channel::submit_outcome::accepted);
   CHECK(r.parts == 1);
-  CHECK(r.provider_id.starts_with("0-"));
+  CHECK(r.provider_id == modem::report_provider_id(0, "+6281234567890"));
   REQUIRE(f.sim.sent().size() == 1);
   CHECK(f.sim.sent()[0].to == "+6281234567890");
   CHECK(f.sim.sent()[0].text == "Halo warga @ £ $ _ Ekasari");
@@ -219,6 +219,81 @@ TEST_CASE("a stored status report is deleted only once its report is stored; ack
   REQUIRE(run_until(f.io, [&] { return f.sim.stored() == 0; }));
   f.io.run_for(150ms);
   CHECK(f.events.reports.size() == 2);
+}
+
+TEST_CASE("a report's provider id is built from its TP-MR and recipient alone") {
+  struct row {
+    const char* label;
+    int mr;
+    std::string recipient;
+    int other_mr;
+    std::string other;
+    bool same;
+  };
+  const std::vector<row> rows{
+      {"TP-RA international, as submitted", 17, "+6281234567890", 17, "+6281234567890", true},
+      {"TP-RA without the plus (TON unknown)", 17, "+6281234567890", 17, "6281234567890", true},
+      {"TP-RA in national form", 17, "+6281234567890", 17, "081234567890", true},
+      {"another TP-MR", 17, "+6281234567890", 18, "+6281234567890", false},
+      {"TP-MR wrapped: another recipient", 17, "+6281234567890", 17, "+6281234567891", false},
+      {"a number differing in its ninth-last digit", 17, "+6281234567890", 17, "+6281334567890", false},
+      // Only the last nine digits count (what a national and an international TP-RA share): the same
+      // TP-MR to a number differing only before them would share the id.
+      {"differing before the last nine digits", 17, "+6281234567890", 17, "+6285234567890", true},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    const auto a = modem::report_provider_id(r.mr, r.recipient);
+    const auto b = modem::report_provider_id(r.other_mr, r.other);
+    CHECK((a == b) == r.same);
+    CHECK(a.starts_with("mr" + std::to_string(r.mr) + "-"));
+    CHECK(a.size() == 2 + std::to_string(r.mr).size() + 1 + 8);
+    CHECK(a.find("234567890") == std::string::npos);  // no phone digits in logs and exports
+  }
+}
+
+TEST_CASE("a status report that comes after a restart finds its message by TP-MR and recipient") {
+  struct row {
+    const char* label;
+    bool as_cds;
+    std::string text;
+    std::size_t reports;  ///< delivery reports handed over after the restart
+  };
+  const std::vector<row> rows{
+      {"+CDS, routed", true, "Posyandu balita Rabu pagi", 1},
+      {"+CDSI, stored: deleted once stored", false, "Posyandu balita Rabu pagi", 1},
+      {"two parts: the first part's report stands for the message", true, long_text, 2},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    fakes::modem_sim_settings sim;
+    sim.hold_reports = true;
+    sim.report_as_cds = r.as_cds;
+    fixture f(sim);
+    f.submit(9, r.text, "+6281234567890");
+    REQUIRE(run_until(f.io, [&] { return f.events.results.size() == 1; }));
+    const auto provider_id = f.events.results[0].provider_id;
+    REQUIRE(!f.sim.sent().empty());
+    CHECK(provider_id == modem::report_provider_id(f.sim.sent()[0].mr, "+6281234567890"));
+
+    // The daemon dies (its TP-MR map with it) and a new channel opens the same modem.
+    f.modem->stop();
+    f.io.run_for(50ms);
+    f.modem.reset();
+    auto settings = fast_settings();
+    settings.device = f.sim.device();
+    f.modem = std::make_unique<modem::modem_channel>(f.io, settings, f.events);
+    asio::co_spawn(f.io, f.modem->run(), asio::detached);
+    REQUIRE(run_until(f.io, [&] { return f.modem->is_up(); }));
+
+    f.sim.release_reports();
+    REQUIRE(run_until(f.io, [&] { return f.events.reports.size() == r.reports; }));
+    CHECK(f.events.reports[0].provider_id == provider_id);
+    CHECK(f.events.reports[0].status == channel::report_status::delivered);
+    for (std::size_t i = 1; i < f.events.reports.size(); ++i) CHECK(f.events.reports[i].provider_id != provider_id);
+    CHECK(f.modem->health().counters.unmatched_reports == r.reports);
+    if (!r.as_cds) CHECK(run_until(f.io, [&] { return f.sim.stored() == 0; }));
+  }
 }
 
 TEST_CASE("+CMS ERROR: retryable or permanent, and the link stays up") {
