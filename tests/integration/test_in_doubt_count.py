@@ -1,0 +1,98 @@
+"""Issue 9, P2's figure: after a SIGKILL, the rows recovered *in doubt* should be the ones that may
+have reached the network, not every row the dispatcher had claimed.
+
+At start-up `store::recover_in_doubt` flags every row in state 1 (`sending`) in doubt. A row is in
+state 1 from the dispatcher's claim (`store::claim_due`) until its `submitted` state is committed.
+Of those, only two kinds can have reached the network:
+  - handed to the channel and not yet answered: at most the channel's window × sessions
+    (`service::window_of`);
+  - accepted, their `submitted` state not yet durable: at most `service::durable_lag_of`
+    (max(window × sessions, tps / 10)).
+The rows claimed ahead into the channel's in-memory backlog (the dispatcher claims
+max(window, tps / 2 + 1) per channel) were certainly never sent, yet are counted in doubt today.
+
+The test kills the daemon twice in the middle of a broadcast on a channel whose claim-ahead is far
+bigger than its window (tps 100, window 5: about 51 claimed, at most 5 + 10 may have been sent),
+and checks, after each restart, `in_doubt_recovered` (/readyz) against that bound. Before each
+restart it also reads the database and the simulated phones' record to say how many of the claimed
+rows had never reached the network (printed, for the record).
+
+While the over-count stands (docs/reliability.md, "In doubt is over-counted after a crash"),
+KNOWN_OVERCOUNT is True and the test expects the bound to be exceeded at some kill; once the claim
+path is fixed it fails with a message saying to set KNOWN_OVERCOUNT = False, and from then on it
+holds the daemon to the bound. Everything else (every recipient delivered, duplicates within the
+rows in doubt, a consistent status) is asserted either way."""
+
+# ctest-timeout: 300
+
+import sys
+import unittest
+
+import harness
+from harness import DaemonTest
+
+MANY = 1000
+TPS = 100
+WINDOW = 5
+SESSIONS = 1
+KNOWN_OVERCOUNT = True
+
+
+def may_have_reached_network(tps, window, sessions):
+    """The most rows a crash can leave unrecorded at the network: service::window_of plus
+    service::durable_lag_of."""
+    w = window * sessions
+    return w + max(w, tps // 10)
+
+
+class InDoubtCountTest(DaemonTest):
+    extra_csv_rows = MANY
+
+    def config(self):
+        return harness.test_config(channel=harness.sim_channel(tps=TPS, window=WINDOW, dlr_delay_ms=50),
+                                   extra_csv_rows=self.extra_csv_rows)
+
+    def claimed_rows(self, bid):
+        return [(r[0], r[1]) for r in self.d.db_query(
+            "SELECT id, phone FROM outbox WHERE broadcast_id = ? AND state = 1", (bid,))]
+
+    def test_in_doubt_after_sigkill_is_what_may_have_been_sent(self):
+        text = "Musyawarah dusun soal irigasi sawah, Sabtu 09.00 di balai."
+        bid = self.d.broadcast("--all", "--text", text)
+        bound = may_have_reached_network(TPS, WINDOW, SESSIONS)
+        figures = []
+        for at_least in (150, 450):
+            s = self.d.wait_status(bid, lambda s: s["submitted"] + s["delivered"] >= at_least,
+                                   "%d submitted" % at_least)
+            self.assertLess(s["submitted"] + s["delivered"] + s["failed"], s["recipients"],
+                            "the broadcast finished before the kill: slow the channel")
+            self.d.kill9()
+            claimed = self.claimed_rows(bid)
+            got = self.d.received(text)
+            never_sent = sum(1 for _, phone in claimed if phone not in got)
+            ready = self.d.start()
+            recovered = ready["in_doubt_recovered"]
+            self.assertLessEqual(recovered, len(claimed), "recovery flags no more than the rows left in sending")
+            figures.append((recovered, never_sent))
+        sys.stderr.write("in doubt per kill (recovered, of which never reached the network): %r; bound %d\n"
+                         % (figures, bound))
+
+        s = self.d.wait_done(bid)
+        self.assertStatusCountsConsistent(s)
+        self.assertEqual(s["delivered"], s["recipients"], s)
+        self.assertEqual(s["in_doubt"], sum(f[0] for f in figures), "status counts what the restarts recovered")
+        received = self.d.received(text)
+        self.assertEqual(set(received), self.d.subscriber_phones(), "every recipient got it")
+        self.assertLessEqual(sum(n - 1 for n in received.values()), s["in_doubt"],
+                             "duplicates beyond the rows counted in doubt")
+
+        over = [f for f in figures if f[0] > bound]
+        if KNOWN_OVERCOUNT:
+            self.assertNotEqual(over, [], "in doubt stayed within %d at every kill (%r): the claim path is fixed; "
+                                          "set KNOWN_OVERCOUNT = False in this file" % (bound, figures))
+        else:
+            self.assertEqual(over, [], "more rows in doubt than may have reached the network (bound %d)" % bound)
+
+
+if __name__ == "__main__":
+    harness.parse_args_and_run()
