@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 using namespace kentongan;
 
@@ -148,5 +149,48 @@ TEST_CASE("mobile operators by prefix (libphonenumber carrier data, protocols.md
       const auto& names = config::known_operators();
       CHECK(std::find(names.begin(), names.end(), std::string(got)) != names.end());
     }
+  }
+}
+
+// normalise_phone answers Indonesian mobiles without libphonenumber's parser; it must agree with the
+// full path on every input, whichever of the two answers it.
+TEST_CASE("the fast path for Indonesian mobiles gives libphonenumber's answers") {
+  struct row {
+    std::string label;
+    std::string input;
+    std::string region;
+  };
+  std::vector<row> rows = {
+      {"canonical", "+6281234567890", "ID"},     {"62 form", "6281234567890", "ID"},
+      {"trunk 0", "081234567890", "ID"},         {"other region, plus", "+6281234567890", "MY"},
+      {"other region, 62", "6281234567890", "MY"}, {"other region, trunk 0", "081234567890", "MY"},
+      {"no region, plus", "+6281234567890", ""},  {"no region, 62", "6281234567890", ""},
+      {"landline", "0215551234", "ID"},          {"62 landline", "62215551234", "ID"},
+      {"too short", "0812345", "ID"},            {"too long", "+628123456789012", "ID"},
+      {"unused prefix", "+6280012345678", "ID"}, {"084 prefix", "08412345678", "ID"},
+      {"+62 0", "+62 0812-3456-7890", "ID"},     {"Malaysia", "+60123456789", "ID"},
+      {"Singapore", "+6591234567", "ID"},        {"USA", "+12025550123", "ID"},
+      {"IDD", "00862811234567", "ID"},           {"00 IDD", "006281234567890", "ID"},
+      {"spaces", " 0812 3456 7890 ", "ID"},      {"just 8", "8", "ID"},
+      {"just 628", "628", "ID"},                 {"just 08", "08", "ID"},
+  };
+  // Every three-digit mobile-looking prefix, every national length around the valid ones, in each spelling.
+  const std::string tail = "7319046285173";
+  for (int prefix = 800; prefix <= 899; ++prefix)
+    for (std::size_t length = 7; length <= 14; ++length) {
+      const std::string national = std::to_string(prefix) + tail.substr(0, length - 3);
+      for (const char* form : {"+62", "62", "0", "+62 ", ""})
+        for (const char* region : {"ID", "MY"})
+          rows.push_back({std::string(form) + "|" + region, form + national, region});
+    }
+  for (const auto& r : rows) {
+    CAPTURE(r.label);
+    CAPTURE(r.input);
+    CAPTURE(r.region);
+    const auto fast = config::normalise_phone(r.input, r.region);
+    const auto full = config::normalise_phone_without_fast_path(r.input, r.region);
+    CHECK(fast.e164 == full.e164);
+    CHECK(fast.error == full.error);
+    CHECK(fast.fixed_line == full.fixed_line);
   }
 }
