@@ -28,6 +28,8 @@
 
 #include "core/model.hpp"
 
+struct sqlite3;
+
 namespace SQLite {
 class Database;
 class Statement;
@@ -209,6 +211,8 @@ class store {  // one instance per thread; not thread-safe
   void release();
   void rollback_to();
   void checkpoint();  ///< WAL checkpoint (TRUNCATE), at shutdown
+  /// The connection, for storage/writer.cpp only: it moves WAL checkpoints off the commit path.
+  sqlite3* connection_handle() const;
 
   // ---- subscribers and groups ----
   /// One transaction; config-listed subscribers and groups mirror the config, SMS subscriptions and opt-outs survive.

@@ -168,3 +168,29 @@ TEST_CASE("an inbound provider id is a redelivery only within the redelivery win
   CHECK_FALSE(db.store_inbound("smsc", "fp-1", "+6281200000001", "1", t).has_value());
   CHECK(db.unhandled_inbound(10).size() == 2);
 }
+
+// The writer checkpoints the WAL on its own thread (storage/writer.cpp): commits must keep the WAL
+// bounded without SQLite's automatic checkpoint, and every committed row must be in the database.
+TEST_CASE("the writer's WAL is checkpointed off the commit path and stays bounded") {
+  temp_dir dir;
+  const auto file = dir.path / "kentongan.db";
+  const std::string detail(4000, 'x');
+  constexpr int jobs = 200, rows_per_job = 100;  // ~80 MB written, ~100 pages per commit
+  std::uintmax_t largest_wal = 0;
+  {
+    writer w(file);
+    for (int j = 0; j < jobs; ++j) {
+      std::promise<void> done;
+      w.post([&](store& s) {
+        for (int r = 0; r < rows_per_job; ++r) s.log_event("bulk", "test", detail);
+      }, [&](std::exception_ptr) { done.set_value(); });
+      done.get_future().get();
+      std::error_code ec;
+      largest_wal = std::max(largest_wal, std::filesystem::file_size(dir.path / "kentongan.db-wal", ec));
+    }
+  }
+  CAPTURE(largest_wal);
+  CHECK(largest_wal < 40u * 1024 * 1024);  // 8,000 pages and a commit or two: bounded, not the 80 MB written
+  SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT count(*) FROM events WHERE kind = 'bulk'").getInt64() == jobs * rows_per_job);
+}
