@@ -38,8 +38,44 @@ intake::settings intake_settings_from(const config::village_config& cfg) {
   return s;
 }
 
-intake_state::intake_state(const config::village_config& cfg)
-    : settings(intake_settings_from(cfg)), tagger(settings.tags), flood(settings.flood), config(cfg) {}
+intake_rules::intake_rules(std::uint64_t gen, intake::settings s, const std::vector<core::officer>& officers)
+    : generation(gen), settings(std::move(s)), tagger(settings.tags) {
+  for (const auto& o : officers) officer_phones.push_back(o.phone);
+}
+
+intake_state::intake_state(const config::village_config& cfg, std::uint64_t gen)
+    : settings(intake_settings_from(cfg)),
+      tagger(settings.tags),
+      flood(settings.flood),
+      config(cfg),
+      generation(gen),
+      io_rules(std::make_shared<const intake_rules>(gen, settings, cfg.officers)) {}
+
+namespace {
+
+/// The text an aspiration made from `c` would carry (and be tagged by), or nullptr.
+const std::string* aspiration_text(const intake::command& c, const intake::settings& s) {
+  if (const auto* a = std::get_if<intake::aspiration>(&c)) return &a->text;
+  if (const auto* h = std::get_if<intake::hoax>(&c)) return &h->text;
+  // An unmatched text becomes an aspiration of the same text (unless it is a poll vote or help).
+  if (const auto* u = std::get_if<intake::unmatched>(&c))
+    if (!u->text.empty() && s.unmatched == intake::unmatched_policy::aspiration) return &u->text;
+  return nullptr;
+}
+
+}  // namespace
+
+prepared_inbound prepare_inbound(const intake_rules& rules, const std::string& phone, const std::string& text) {
+  prepared_inbound p;
+  p.generation = rules.generation;
+  p.officer = std::find(rules.officer_phones.begin(), rules.officer_phones.end(), phone) != rules.officer_phones.end();
+  p.command = intake::parse(text, rules.settings, p.officer ? intake::sender_role::officer : intake::sender_role::resident);
+  if (const auto* t = aspiration_text(p.command, rules.settings)) {
+    p.tagged_text = *t;
+    p.tags = rules.tagger(*t);
+  }
+  return p;
+}
 
 namespace {
 
@@ -56,6 +92,7 @@ struct conversation {
   const core::officer* officer = nullptr;
   bool replies_allowed = true;
   std::optional<std::int64_t> inbox_id = std::nullopt;  ///< the message's inbox row: its exact text, as received
+  const prepared_inbound* prepared = nullptr;  ///< the I/O thread's parse and tags, when of this state's generation
   core::time_point received_at{};  ///< when the resident's message arrived (its inbox row's received_at)
 
   std::string render(std::string_view id, const vars& v = {}) const { return intake::render(state.settings, id, v); }
@@ -102,7 +139,8 @@ struct conversation {
     spec.text = text;  // the intake's normalised working copy; the inbox row keeps the original
     spec.inbox_id = inbox_id;
     spec.channel = channel;
-    spec.tags = state.tagger(text);
+    // Tagged on the I/O thread already when this is the text it saw (it is, unless a poll or a reload intervened).
+    spec.tags = prepared && !prepared->tagged_text.empty() && prepared->tagged_text == text ? prepared->tags : state.tagger(text);
     if (hoax) {
       std::erase(spec.tags, std::string("lainnya"));
       spec.tags.insert(spec.tags.begin(), "hoaks");
@@ -281,6 +319,7 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
   conversation conv{s, st, channel_name, phone, spdlog::get("intake") ? spdlog::get("intake") : log_, effects};
   conv.inbox_id = inbox_id;
   conv.received_at = message.received_at;
+  if (effects.prepared && effects.prepared->generation == st.generation) conv.prepared = effects.prepared;
   for (const auto& o : st.config.officers)
     if (o.phone == phone) conv.officer = &o;
   // A phone that resends (no network ack, an impatient thumb) must not open a second ticket or get a
@@ -299,8 +338,9 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
     s.log_event("flood", phone, std::to_string(inbox_id));
     return;
   }
-  const auto cmd = intake::parse(message.text, st.settings,
-                                 conv.officer ? intake::sender_role::officer : intake::sender_role::resident);
+  const auto cmd = conv.prepared ? conv.prepared->command
+                                 : intake::parse(message.text, st.settings,
+                                                 conv.officer ? intake::sender_role::officer : intake::sender_role::resident);
   // Named in the order of intake::command's alternatives; /metrics counts the inbox by it.
   static constexpr std::array<std::string_view, std::variant_size_v<intake::command>> outcomes{
       "subscribe", "unsubscribe", "aspiration", "check", "info", "hoax", "relay", "help",
@@ -310,9 +350,20 @@ void service::handle_inbound_locked(storage::store& s, const std::string& channe
 }
 
 void service::reload_intake() {
-  auto next = std::make_shared<intake_state>(config_);
+  // Runs on the I/O thread: the I/O thread's rules change here, the writer's in the job below; a message
+  // parsed under the old generation and handled under the new one is parsed again by the writer.
+  const auto generation = intake_->io_rules->generation + 1;
+  auto next = std::make_shared<intake_state>(config_, generation);
+  intake_->io_rules = next->io_rules;
   auto* self = this;
-  change([self, next](storage::store&) { self->intake_ = std::make_unique<intake_state>(std::move(*next)); });
+  change([self, next](storage::store&) {
+    auto& st = *self->intake_;
+    st.settings = std::move(next->settings);
+    st.tagger = std::move(next->tagger);
+    st.flood = std::move(next->flood);
+    st.config = std::move(next->config);
+    st.generation = next->generation;
+  });
 }
 
 }  // namespace kentongan::daemon
@@ -348,12 +399,16 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
   ++inbound_count_;
   auto stored = std::make_shared<bool>(false);
   auto effects = std::make_shared<inbound_effects>();
+  // The pure work (text normalisation, keyword, tags) here, so the writer thread only runs SQL.
+  auto prepared = std::make_shared<const prepared_inbound>(prepare_inbound(*intake_->io_rules, message.from, message.text));
   change(
-      [self, channel_name, message, stored, effects](storage::store& s) {
+      [self, channel_name, message, stored, effects, prepared](storage::store& s) {
         const auto id = s.store_inbound(channel_name, message.provider_id, message.from, message.text, message.received_at);
         *stored = true;
         if (!id) return;  // a redelivery: stored once already, nothing happens twice
+        effects->prepared = prepared.get();
         self->handle_inbound_locked(s, channel_name, message, *id, *effects);
+        effects->prepared = nullptr;
         if (!effects->outcome.empty()) s.mark_inbound_handled(*id, effects->outcome);
       },
       [self, ack, stored, effects](std::exception_ptr e) {
