@@ -55,7 +55,8 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
 
 namespace {
 
-http_request to_request(const http::request<http::string_body>& req) {
+// The body moves out of `req` (a webhook body is read once, never copied).
+http_request to_request(http::request<http::string_body>& req) {
   http_request out;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
@@ -79,17 +80,17 @@ http_request to_request(const http::request<http::string_body>& req) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers[name] = std::string(field.value());
   }
-  out.body = req.body();
+  out.body = std::move(req.body());
   return out;
 }
 
-http::response<http::string_body> to_beast(const http_response& r, unsigned version, bool keep_alive) {
+http::response<http::string_body> to_beast(http_response&& r, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "kentongan");
   res.set(http::field::content_type, r.content_type);
   for (const auto& [k, v] : r.headers) res.set(k, v);
   res.keep_alive(keep_alive);
-  res.body() = r.body;
+  res.body() = std::move(r.body);
   res.prepare_payload();
   return res;
 }
@@ -227,7 +228,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<http_server::state> st, s
         response = http_response{500, "application/json", R"({"error":"internal error, see the daemon log"})" "\n", {}};
       }
     }
-    auto res = to_beast(response, req.version(), keep_alive && !st->stopped);
+    auto res = to_beast(std::move(response), req.version(), keep_alive && !st->stopped);
     stream->expires_after(st->limits.read_timeout);
     if (head) {
       // Content-Length stays the GET answer's; the body is not sent.

@@ -23,7 +23,8 @@ http_response plain(unsigned status, std::string body, std::string type = "text/
 asio::awaitable<std::optional<http_response>> service::handle_webhook(const http_request& request) {
   if (request.path.starts_with("/webhooks/http/")) co_return co_await handle_http_callback(request);
   if (request.path != "/webhooks/whatsapp") co_return std::nullopt;
-  auto log = spdlog::get("http") ? spdlog::get("http") : log_;
+  auto log = spdlog::get("http");  // one registry lookup (it takes a lock) per request
+  if (!log) log = log_;
   if (whatsapp_.empty()) co_return plain(404, "no WhatsApp channel is configured\n");
 
   if (request.method == "GET") {
@@ -57,37 +58,39 @@ asio::awaitable<std::optional<http_response>> service::handle_webhook(const http
   }
 
   // Route each item to the channel whose phone number it names (one daemon, several numbers).
-  struct item {
-    std::string channel;
-    chan_inbound message;
+  // The items travel to the writer in one shared block: the job is copied on its way there.
+  struct routed {
+    std::vector<std::pair<std::string, chan_inbound>> messages;
+    std::vector<std::pair<std::string, chan_report>> reports;
+    inbound_effects effects;
   };
-  std::vector<item> messages;
-  std::vector<std::pair<std::string, chan_report>> reports;
-  for (const auto& m : parsed.value.messages) {
+  const auto work = std::make_shared<routed>();
+  work->messages.reserve(parsed.value.messages.size());
+  work->reports.reserve(parsed.value.statuses.size());
+  const auto target_of = [&](const std::string& phone_number_id) {
     const auto* target = source;
     for (const auto& wa : whatsapp_)
-      if (wa.phone_number_id == m.phone_number_id) target = &wa;
+      if (wa.phone_number_id == phone_number_id) target = &wa;
+    return target;
+  };
+  for (const auto& m : parsed.value.messages) {
+    const auto* target = target_of(m.phone_number_id);
     auto in = whatsapp::inbound_from_message(m);
     if (target->link) target->link->note_inbound(in.from, in.received_at);
-    messages.push_back({target->name, std::move(in)});
+    work->messages.emplace_back(target->name, std::move(in));
   }
-  for (const auto& st : parsed.value.statuses) {
-    const auto* target = source;
-    for (const auto& wa : whatsapp_)
-      if (wa.phone_number_id == st.phone_number_id) target = &wa;
-    if (auto r = whatsapp::report_from_status(st)) reports.emplace_back(target->name, std::move(*r));
-  }
+  for (const auto& st : parsed.value.statuses)
+    if (auto r = whatsapp::report_from_status(st)) work->reports.emplace_back(target_of(st.phone_number_id)->name, std::move(*r));
   auto* self = this;
-  auto effects = std::make_shared<inbound_effects>();
-  const auto store_all = [self, messages, reports, effects](storage::store& s) {
+  const auto store_all = [self, work](storage::store& s) {
     int stored = 0;
-    for (const auto& [channel_name, m] : messages) {
+    for (const auto& [channel_name, m] : work->messages) {
       const auto id = s.store_inbound(channel_name, m.provider_id, m.from, m.text, m.received_at);
       if (!id) continue;  // a redelivered webhook changes nothing twice
       ++stored;
-      self->handle_inbound_locked(s, channel_name, m, *id, *effects);
+      self->handle_inbound_locked(s, channel_name, m, *id, work->effects);
     }
-    for (const auto& [channel_name, r] : reports) {
+    for (const auto& [channel_name, r] : work->reports) {
       const auto state = r.status == channel::report_status::delivered ? core::message_state::delivered
                          : r.status == channel::report_status::expired ? core::message_state::expired
                                                                        : core::message_state::failed;
@@ -97,8 +100,9 @@ asio::awaitable<std::optional<http_response>> service::handle_webhook(const http
     return stored;
   };
   const int stored = co_await query<int>(store_all);
-  apply_inbound_effects(*effects);
-  log->info("webhook accepted channel=whatsapp messages={} new={} statuses={}", messages.size(), stored, reports.size());
+  apply_inbound_effects(work->effects);
+  log->info("webhook accepted channel=whatsapp messages={} new={} statuses={}", work->messages.size(), stored,
+            work->reports.size());
   wake_dispatcher();
   co_return plain(200, "ok\n");
 }
