@@ -242,7 +242,7 @@ struct admin_api {
       if (!b) return result{};
       return result{b, s.counts(id), by.empty() ? std::map<std::string, storage::state_counts>{} : s.counts_by(id, by)};
     };
-    const auto [row, counts, breakdown] = co_await svc.query<result>(job);
+    const auto [row, counts, breakdown] = co_await svc.read_query<result>(job);
     if (!row) co_return error_reply(404, "no broadcast with id " + std::to_string(id));
     json out = counts_json(counts);
     out["id"] = id;
@@ -271,7 +271,7 @@ struct admin_api {
       }
       return out;
     };
-    const auto rows = co_await svc.query<row_counts>(job);
+    const auto rows = co_await svc.read_query<row_counts>(job);
     json list = json::array();
     for (const auto& [b, c] : rows) {
       json item = counts_json(c);

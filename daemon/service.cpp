@@ -10,8 +10,10 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "daemon/channel_factory.hpp"
 #include "daemon/inbound.hpp"
@@ -166,11 +168,13 @@ service::service(const serve_options& options, config::village_config config)
   admin_token_ = load_or_create_token(state_dir_ / "admin.token");
   intake_ = std::make_unique<intake_state>(config_);
   writer_ = std::make_unique<storage::writer>(db_file_);
+  reader_ = std::make_unique<storage::reader>(db_file_);
 }
 
 service::~service() {
   channels_.clear();
   retired_channels_.clear();
+  if (reader_) reader_->stop();
   if (writer_) writer_->stop();
 }
 
@@ -219,7 +223,47 @@ void service::queue_update(outcome_update u) {
   pending_updates_.push_back(std::move(u));
   if (updates_flush_posted_) return;
   updates_flush_posted_ = true;
-  asio::post(io_, [this]() { flush_updates(); });
+  asio::post(io_, [this]() { flush_updates_when_idle(); });
+}
+
+void service::flush_updates_when_idle() {
+  updates_flush_posted_ = false;
+  if (update_batches_in_writer_ == 0) flush_updates();
+}
+
+void service::merge_outcomes(std::vector<outcome_update>& batch) {
+  // With receipts on, an SMSC often reports within a millisecond of its submit_sm_resp: the two
+  // then meet in one batch and cost one row write, not two (issue 4's benchmark, dlr-delay 0).
+  std::unordered_map<std::string, std::size_t> submitted_at;
+  const auto key = [](const outcome_update& u) { return u.channel + '\n' + core::normalise_provider_id(u.provider_id); };
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& u = batch[i];
+    switch (u.kind) {
+      case outcome_update::what::submitted:
+        if (!u.provider_id.empty()) submitted_at[key(u)] = i;
+        break;
+      case outcome_update::what::submitted_and_delivered:
+        u.kind = outcome_update::what::submitted_final;
+        u.state = core::message_state::delivered;
+        break;
+      case outcome_update::what::report: {
+        if (!core::is_final(u.state) || u.provider_id.empty()) break;
+        const auto it = submitted_at.find(key(u));
+        if (it == submitted_at.end()) break;
+        auto& into = batch[it->second];
+        into.kind = outcome_update::what::submitted_final;
+        into.state = u.state;
+        into.reason = u.reason;
+        into.has_reason = true;
+        submitted_at.erase(it);
+        u.kind = outcome_update::what::merged;
+        break;
+      }
+      case outcome_update::what::submitted_final:
+      case outcome_update::what::merged:
+        break;
+    }
+  }
 }
 
 void service::flush_updates() {
@@ -227,6 +271,8 @@ void service::flush_updates() {
   if (pending_updates_.empty()) return;
   auto batch = std::make_shared<std::vector<outcome_update>>(std::move(pending_updates_));
   pending_updates_.clear();
+  merge_outcomes(*batch);
+  ++update_batches_in_writer_;
   auto* self = this;
   writer_->post_held_while_full(
       [self, batch](storage::store& s) {
@@ -235,9 +281,10 @@ void service::flush_updates() {
             case outcome_update::what::submitted:
               s.mark_submitted(u.id, u.channel, u.provider_id, u.parts);
               break;
-            case outcome_update::what::submitted_and_delivered:
-              s.mark_submitted(u.id, u.channel, u.provider_id, u.parts);
-              s.mark_delivered(u.id);
+            case outcome_update::what::submitted_and_delivered:  // merge_outcomes turned these into:
+            case outcome_update::what::submitted_final:
+              s.mark_submitted_final(u.id, u.channel, u.provider_id, u.parts, u.state,
+                                     u.has_reason ? std::optional<std::string>(u.reason) : std::nullopt);
               break;
             case outcome_update::what::report:
               if (!s.mark_reported(u.channel, u.provider_id, u.state, u.reason)) {
@@ -246,6 +293,8 @@ void service::flush_updates() {
                 self->dispatch_log_->warn("delivery report for an unknown message channel={} provider_id={}", u.channel,
                                           u.provider_id);
               }
+              break;
+            case outcome_update::what::merged:
               break;
           }
         }
@@ -263,11 +312,13 @@ void service::flush_updates() {
           bool freed = false;
           for (const auto& u : *batch) {
             if (u.ack) u.ack(!e);
-            if (u.window_slot && u.window_slot->in_flight > 0) {
-              --u.window_slot->in_flight;
+            if (u.window_slot && u.window_slot->undurable > 0) {
+              --u.window_slot->undurable;
               freed = true;
             }
           }
+          if (self->update_batches_in_writer_ > 0) --self->update_batches_in_writer_;
+          if (self->update_batches_in_writer_ == 0 && !self->pending_updates_.empty()) self->flush_updates();
           if (freed) self->wake_dispatcher();
         });
       });
@@ -378,12 +429,21 @@ void service::seed_caps() {
 }
 
 std::size_t service::window_of(const channel_slot& slot) {
-  // `window` is per SMPP session (SMPP 3.4 §2.5: each bind has its own window); a message holds its
-  // place until its `submitted` state is durable, so this is also what a crash can re-send.
+  // `window` is per SMPP session (SMPP 3.4 §2.5: each bind has its own window of unanswered submits).
   std::size_t sessions = 1;
   if (const auto* smpp = std::get_if<config::smpp_channel>(&slot.settings.settings))
     sessions = static_cast<std::size_t>(std::max(1, smpp->sessions));
   return std::max<std::size_t>(1, slot.settings.window) * sessions;
+}
+
+std::size_t service::durable_lag_of(const channel_slot& slot) {
+  // What a crash can re-send unknowingly is what the network accepted whose `submitted` is not yet
+  // durable. Holding the window until then tied the rate to one fsync per window (about 6,000/s
+  // with window 64); this bound is the window, or a tenth of a second at the configured rate when
+  // that is more: a fast SMSC link is not slowed by the disk, a village's slow one re-sends no more
+  // than before.
+  const auto tenth_second = static_cast<std::size_t>(std::max(0.0, slot.settings.tps) / 10.0);
+  return std::max(window_of(slot), tenth_second);
 }
 
 bool service::under_caps(channel_slot& slot) {
@@ -407,7 +467,8 @@ bool service::under_caps(channel_slot& slot) {
 
 void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
-  while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < window_of(slot)) {
+  while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < window_of(slot) &&
+         slot.undurable < durable_lag_of(slot)) {
     if (!under_caps(slot)) break;
     if (slot.bucket.take(1, now) == 0) break;
     ++slot.sent_this_hour;
@@ -469,7 +530,8 @@ asio::awaitable<void> service::dispatch_loop() {
     // Sleep until a token is due for a channel with backlog, or something wakes us.
     auto until = std::chrono::steady_clock::now() + idle_poll;
     for (auto& slot : channels_)
-      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < window_of(*slot) && under_caps(*slot))
+      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < window_of(*slot) &&
+          slot->undurable < durable_lag_of(*slot) && under_caps(*slot))
         until = std::min(until, slot->bucket.next_token(std::chrono::steady_clock::now()));
     if (dispatch_woken_) {
       dispatch_woken_ = false;
@@ -540,21 +602,21 @@ void service::recover_from_throttling(channel_slot& slot) {
 
 void service::on_submit_result(const std::string& channel_name, channel::submit_result result) {
   auto* slot = find_slot(channel_name);
-  // An accepted message stays in the channel's window until its `submitted` state is durable: a
-  // crash then re-sends at most a window of messages the network already had (DESIGN.md, in doubt).
-  const bool accepted = result.outcome == channel::submit_outcome::accepted ||
-                        result.outcome == channel::submit_outcome::delivered;
-  if (slot && slot->in_flight > 0 && !accepted) --slot->in_flight;
+  // An answered submit leaves the window; an accepted one is counted as not yet durable until its
+  // `submitted` state is (durable_lag_of bounds what a crash could re-send).
+  if (slot && slot->in_flight > 0) --slot->in_flight;
   auto it = in_flight_.find(result.id);
   if (it == in_flight_.end()) {
     dispatch_log_->warn("submit result for a message not in flight channel={} id={}", channel_name, result.id);
-    if (slot && slot->in_flight > 0 && accepted) --slot->in_flight;
     return;
   }
   storage::outbox_row row = std::move(it->second);
   in_flight_.erase(it);
   note_submit_result(channel_name, result.id);
   const auto id = row.id;
+  if (slot && (result.outcome == channel::submit_outcome::accepted ||
+               result.outcome == channel::submit_outcome::delivered))
+    ++slot->undurable;
   switch (result.outcome) {
     case channel::submit_outcome::accepted: {
       if (slot) ++slot->submitted;

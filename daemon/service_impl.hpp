@@ -47,10 +47,15 @@ struct channel_slot {
   std::int64_t cap_hour = -1, cap_day = -1;
   std::uint32_t sent_this_hour = 0, sent_today = 0;
   std::uint64_t submitted = 0, failed = 0;
+  /// Accepted by the network, its `submitted` state not yet durable: what a crash could re-send
+  /// without the database knowing it was sent (bounded by service::durable_lag_of).
+  std::size_t undurable = 0;
 };
 
 template <typename R>
 struct query_initiation;
+template <typename R>
+struct read_query_initiation;
 
 /// Reads a broadcast's targets from an admin API body — "groups" (checked against the config),
 /// "all", "where" (ATTRIBUTE=VALUE) and "priority" — into `spec`; returns what is wrong, or "".
@@ -83,6 +88,10 @@ class service final : public channel::events {
   /// Callers pass a named lambda, never a temporary (see the note at the definition).
   template <typename R, typename Fn>
   asio::awaitable<R> query(const Fn& fn);
+  /// As query(), for reads that may take long (counts over a broadcast's rows): run on the reader
+  /// thread once every change queued before it is committed, so the writer never waits for them.
+  template <typename R, typename Fn>
+  asio::awaitable<R> read_query(const Fn& fn);
   /// Fire-and-forget state change; `after` runs on the I/O thread once it is committed.
   void change(std::function<void(storage::store&)> fn, std::function<void(std::exception_ptr)> after = {});
 
@@ -90,6 +99,8 @@ class service final : public channel::events {
   friend struct admin_api;
   template <typename R>
   friend struct query_initiation;
+  template <typename R>
+  friend struct read_query_initiation;
   void build_channels();
   /// WhatsApp (webhooks.cpp): opens the 24-hour window of everyone who wrote within it, from the inbox,
   /// so that a restart does not turn free texts into templates. Blocks on the writer: start-up only.
@@ -158,6 +169,7 @@ class service final : public channel::events {
   bool under_caps(channel_slot& slot);
   /// Messages a channel may hold that the database has not recorded as submitted (window × sessions).
   static std::size_t window_of(const channel_slot& slot);
+  static std::size_t durable_lag_of(const channel_slot& slot);
   /// Start-up: each capped channel's counts of this village hour and day, from the outbox.
   void seed_caps();
   std::string render(const storage::outbox_row& row) const;
@@ -176,6 +188,7 @@ class service final : public channel::events {
   std::string admin_token_;
   asio::io_context io_;
   std::unique_ptr<storage::writer> writer_;
+  std::unique_ptr<storage::reader> reader_;
   std::vector<std::unique_ptr<channel_slot>> channels_;
   std::vector<std::unique_ptr<channel_slot>> retired_channels_;  ///< stopped by a reload, kept until exit
   /// By channel name: digest of the secret files' contents when the channel was built; a reload rebuilds
@@ -202,11 +215,14 @@ class service final : public channel::events {
   std::shared_ptr<spdlog::logger> dispatch_log_;
   std::int64_t in_doubt_recovered_ = 0;
   std::chrono::steady_clock::time_point disk_full_logged_{};
-  /// Submit results and delivery reports, in arrival order, written as one writer job per turn of
-  /// the I/O loop (issue 3: a job per message made the writer the bottleneck). Every other write
-  /// and every query flushes them first, so the writer sees all changes in the order they happened.
+  /// Submit results and delivery reports, in arrival order, written as one writer job (issue 3: a job
+  /// per message made the writer the bottleneck). While one such job is in the writer the next batch
+  /// gathers, so a busy writer takes bigger batches; every other write and every query flushes them
+  /// first, so the writer sees all changes in the order they happened.
   struct outcome_update {
-    enum class what { submitted, submitted_and_delivered, report } kind = what::submitted;
+    /// submitted_final: a submit result whose report is already known (same batch, or the channel
+    /// answered "delivered"): one row write. merged: a report folded into its submit result.
+    enum class what { submitted, submitted_and_delivered, report, submitted_final, merged } kind = what::submitted;
     std::int64_t id = 0;
     std::string channel;
     std::string provider_id;
@@ -214,14 +230,21 @@ class service final : public channel::events {
     core::message_state state = core::message_state::delivered;
     std::string reason;
     std::function<void(bool)> ack;   ///< a report's: the channel acknowledges the network
-    /// An accepted submit's channel: its window place is freed once durable. Slots live until exit
-    /// (a reload retires, never frees them), so the pointer stays valid.
+    /// An accepted submit's channel: its place among the not-yet-durable is freed once durable. Slots
+    /// live until exit (a reload retires, never frees them), so the pointer stays valid.
     channel_slot* window_slot = nullptr;
+    bool has_reason = false;  ///< submitted_final: `reason` replaces the row's (a report's)
   };
   std::vector<outcome_update> pending_updates_;
   bool updates_flush_posted_ = false;
+  std::size_t update_batches_in_writer_ = 0;
   void queue_update(outcome_update u);
+  /// Posts the pending results now (before any other change or query, to keep order).
   void flush_updates();
+  /// The I/O loop's turn: posts them unless a batch is in the writer (its completion posts them).
+  void flush_updates_when_idle();
+  /// Folds each final report into the submit result of the same message in the batch.
+  static void merge_outcomes(std::vector<outcome_update>& batch);
   std::uint64_t inbound_count_ = 0;
   // ---- /metrics (issue 8) ----
   struct latency_histogram {
@@ -262,6 +285,32 @@ struct query_initiation {
   }
 };
 
+template <typename R>
+struct read_query_initiation {
+  service* self;
+  std::function<R(storage::store&)> fn;
+  template <typename Handler>
+  void operator()(Handler handler) const {
+    auto shared_handler = std::make_shared<Handler>(std::move(handler));
+    auto result = std::make_shared<R>();
+    auto* svc = self;
+    auto f = fn;
+    const auto answer = [svc, shared_handler, result](std::exception_ptr e) {
+      asio::post(svc->io_, [shared_handler, result, e]() { (*shared_handler)(e, std::move(*result)); });
+    };
+    self->flush_updates();
+    // An empty writer job marks "everything queued before this read": the read starts once that is
+    // committed, so a caller always sees its own earlier changes.
+    self->writer_->post([](storage::store&) {}, [svc, f, result, answer](std::exception_ptr) {
+      try {
+        svc->reader_->post([f, result](storage::store& s) { *result = f(s); }, answer);
+      } catch (...) {
+        answer(std::current_exception());
+      }
+    });
+  }
+};
+
 // g++ 12 trap (verified here): a temporary with a non-trivial destructor inside a co_await
 // expression -- a lambda with captured strings, a by-value std::string argument -- is destroyed
 // twice. So query() is not a coroutine, takes the job by reference, and callers name their lambdas.
@@ -269,6 +318,12 @@ template <typename R, typename Fn>
 asio::awaitable<R> service::query(const Fn& fn) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, R)>(
       query_initiation<R>{this, std::function<R(storage::store&)>(fn)}, asio::use_awaitable);
+}
+
+template <typename R, typename Fn>
+asio::awaitable<R> service::read_query(const Fn& fn) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, R)>(
+      read_query_initiation<R>{this, std::function<R(storage::store&)>(fn)}, asio::use_awaitable);
 }
 
 }  // namespace kentongan::daemon

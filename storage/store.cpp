@@ -1040,12 +1040,33 @@ void store::mark_submitted(std::int64_t id, const std::string& channel, const st
   q->exec();
 }
 
+void store::mark_submitted_final(std::int64_t id, const std::string& channel, const std::string& provider_id,
+                                 int parts, core::message_state final_state,
+                                 const std::optional<std::string>& reason) {
+  use q(stmt("UPDATE outbox SET state = :s, channel = :c, provider_id = :p, parts = :n, reason = COALESCE(:r, reason), "
+             "submitted_at = :t, finished_at = :t, updated_at = :t WHERE id = :id AND state = 1"));
+  q->bind(":s", code(final_state));
+  q->bind(":c", channel);
+  q->bind(":p", normalise_provider_id(provider_id));
+  q->bind(":n", parts);
+  if (reason)
+    q->bind(":r", *reason);
+  else
+    q->bind(":r");
+  q->bind(":t", now_ms());
+  q->bind(":id", id);
+  q->exec();
+}
+
 bool store::mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
                           const std::string& reason) {
   const auto pid = normalise_provider_id(provider_id);
   if (core::is_final(final_state)) {
-    use q(stmt("UPDATE outbox SET state = :s, reason = :r, finished_at = :t, updated_at = :t "
-               "WHERE channel = :c AND provider_id = :p AND state IN (1, 2)"));
+    // Only the newest: a modem's message reference wraps at 256, so an old row whose report never came
+    // can share its id with a later message to the same number (protocol/modem/README.md).
+    use q(stmt("UPDATE outbox SET state = :s, reason = :r, finished_at = :t, updated_at = :t WHERE id = "
+               "(SELECT id FROM outbox WHERE channel = :c AND provider_id = :p AND state IN (1, 2) "
+               "ORDER BY submitted_at DESC, id DESC LIMIT 1)"));
     q->bind(":s", code(final_state));
     q->bind(":r", reason);
     q->bind(":t", now_ms());

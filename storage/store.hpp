@@ -261,6 +261,11 @@ class store {  // one instance per thread; not thread-safe
                      const std::string& reason);
   void mark_failed(std::int64_t id, const std::string& reason);
   void mark_delivered(std::int64_t id);
+  /// Submitted and already finished (its report came with the submit result, or in the same batch of
+  /// results): one row write instead of two. Same guards as mark_submitted then mark_reported; a reason
+  /// replaces the row's last one (a report's), none keeps it (mark_delivered's).
+  void mark_submitted_final(std::int64_t id, const std::string& channel, const std::string& provider_id, int parts,
+                            core::message_state final_state, const std::optional<std::string>& reason);
   /// Back to the queue for another attempt. `in_doubt`: the last attempt may have reached the
   /// network (its answer was lost), so the next one may be a duplicate and is counted as such.
   void requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt = false);
@@ -388,6 +393,34 @@ class writer {
   std::deque<item> queue_;
   bool stopping_ = false;
   std::atomic<std::uint64_t> commits_{0};
+  std::thread thread_;
+};
+
+/// Read-only queries on their own connection and thread: a status count over a million rows
+/// (tens of milliseconds) no longer stops the writer (WAL: readers and the writer never block each
+/// other). A job sees what was committed when it starts.
+class reader {
+ public:
+  /// Opens the (already migrated) store read-only on the reader thread; rethrows its storage_error.
+  explicit reader(std::filesystem::path file);
+  ~reader();  ///< finishes queued jobs and joins
+  reader(const reader&) = delete;
+  reader& operator=(const reader&) = delete;
+
+  using job = std::function<void(store&)>;
+  /// `done` gets the job's exception, or nullptr. Throws storage_error after stop().
+  void post(job j, std::function<void(std::exception_ptr)> done);
+  void stop();
+
+ private:
+  struct item {
+    job work;
+    std::function<void(std::exception_ptr)> done;
+  };
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<item> queue_;
+  bool stopping_ = false;
   std::thread thread_;
 };
 

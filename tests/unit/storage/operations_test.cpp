@@ -188,3 +188,83 @@ TEST_CASE("metrics: messages by channel and state, queue, inbound by outcome, as
   CHECK(m.inbound == std::map<key, std::int64_t>{{{"telkomsel", "subscribe"}, 1}, {{"telkomsel", "aspiration"}, 1}, {{"wa", ""}, 1}});
   CHECK(m.aspirations == std::map<std::string, std::int64_t>{{"baru", 1}, {"diproses", 0}, {"selesai", 1}, {"ditolak", 0}});
 }
+
+TEST_CASE("mark_submitted_final: the same row as the submit result then its report, in one write") {
+  struct row_view {
+    std::string state, channel, reason, provider_id;
+    int parts;
+    bool submitted, finished;
+    bool operator==(const row_view&) const = default;
+  };
+  const auto read = [](const std::filesystem::path& file, std::int64_t id) {
+    SQLite::Database raw(file, SQLite::OPEN_READONLY);
+    SQLite::Statement q(raw, "SELECT state, channel, COALESCE(reason, '<null>'), provider_id, parts, submitted_at IS NOT NULL, "
+                             "finished_at IS NOT NULL FROM outbox WHERE id = ?");
+    q.bind(1, id);
+    REQUIRE(q.executeStep());
+    return row_view{std::to_string(q.getColumn(0).getInt()), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                    q.getColumn(3).getString(), q.getColumn(4).getInt(), q.getColumn(5).getInt() != 0,
+                    q.getColumn(6).getInt() != 0};
+  };
+  struct case_t {
+    const char* label;
+    core::message_state final_state;
+    std::optional<std::string> reason;  ///< nullopt: the channel said "delivered" with its answer
+    bool requeued_before;               ///< the row carries an earlier attempt's reason
+  };
+  const case_t cases[] = {
+      {"delivered report", core::message_state::delivered, std::string(""), false},
+      {"failed report with a reason", core::message_state::failed, std::string("absent subscriber"), false},
+      {"expired report", core::message_state::expired, std::string("validity"), true},
+      {"delivered with the submit answer, no reason", core::message_state::delivered, std::nullopt, false},
+      {"delivered with the submit answer after a retry keeps the retry's reason", core::message_state::delivered,
+       std::nullopt, true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    temp_dir dir;
+    const auto file_a = dir.path / "two.db";
+    const auto file_b = dir.path / "one.db";
+    store two(file_a);
+    store one(file_b);
+    std::int64_t ids[2] = {0, 0};
+    int n = 0;
+    for (store* db : {&two, &one}) {
+      seed(*db);
+      auto claimed = db->claim_due(core::now() + std::chrono::seconds{1}, 1, true);
+      REQUIRE(claimed.size() == 1);
+      if (c.requeued_before) {
+        db->requeue(claimed[0].id, core::now(), "timeout");
+        claimed = db->claim_due(core::now() + std::chrono::seconds{1}, 1, true);
+        REQUIRE(claimed.size() == 1);
+      }
+      ids[n++] = claimed[0].id;
+    }
+    two.mark_submitted(ids[0], "telkomsel", "00AB12", 2);
+    if (c.reason)
+      CHECK(two.mark_reported("telkomsel", "ab12", c.final_state, *c.reason));
+    else
+      two.mark_delivered(ids[0]);
+    one.mark_submitted_final(ids[1], "telkomsel", "00AB12", 2, c.final_state, c.reason);
+    CHECK(read(file_b, ids[1]) == read(file_a, ids[0]));
+    CHECK(read(file_b, ids[1]).state == std::to_string(static_cast<int>(c.final_state)));
+    // A repeated report for it is known, changes nothing.
+    CHECK(one.mark_reported("telkomsel", "AB12", core::message_state::failed, "late"));
+    CHECK(read(file_b, ids[1]) == read(file_a, ids[0]));
+  }
+}
+
+TEST_CASE("mark_reported: of two rows sharing a provider id (a modem's reference wrapped), the newest finishes") {
+  temp_dir dir;
+  store db(dir.path / "kentongan.db");
+  seed(db);
+  auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 2, true);
+  REQUIRE(claimed.size() == 2);
+  db.mark_submitted(claimed[0].id, "modem", "mr7-0a1b2c3d", 1);
+  db.mark_submitted(claimed[1].id, "modem", "mr7-0a1b2c3d", 1);
+  CHECK(db.mark_reported("modem", "mr7-0a1b2c3d", core::message_state::delivered, ""));
+  CHECK(db.outbox_state(claimed[0].id) == core::message_state::submitted);
+  CHECK(db.outbox_state(claimed[1].id) == core::message_state::delivered);
+  CHECK(db.mark_reported("modem", "mr7-0a1b2c3d", core::message_state::failed, "absent"));
+  CHECK(db.outbox_state(claimed[0].id) == core::message_state::failed);
+}
