@@ -492,16 +492,18 @@ asio::awaitable<void> service::dispatch_loop() {
   while (!stopping_) {
     for (auto& slot : channels_) pump(*slot);
 
-    // Claim more only when the backlog runs low: the database, not memory, is the queue.
+    // Claim more only when the backlog runs low: the database, not memory, is the queue. The backlog
+    // covers a quarter second of sending (or a window); it is refilled once half of it is gone, so a
+    // claim is one writer commit per many messages, not one per few (each commit syncs the WAL).
     std::size_t want = 0;
     for (auto& slot : channels_) {
       // A channel at its hourly or daily cap claims nothing: the rows stay queued, not `sending`.
       if (!slot->link->is_up() || !under_caps(*slot)) continue;
-      const auto per_half_second = static_cast<std::size_t>(slot->settings.tps * slot->throttle_factor / 2.0) + 1;
-      want += std::max(window_of(*slot), per_half_second);
+      const auto per_quarter_second = static_cast<std::size_t>(slot->settings.tps * slot->throttle_factor / 4.0) + 1;
+      want += std::max(window_of(*slot), per_quarter_second);
     }
     const auto have = backlog_size();
-    if (!claiming_ && want > have && !channels_.empty()) {
+    if (!claiming_ && want > have && have <= want / 2 && !channels_.empty()) {
       claiming_ = true;
       const auto limit = std::min<std::size_t>(want - have, 5000);
       const bool normal_ok = normal_allowed_now();
