@@ -1,4 +1,4 @@
-// bench_smpp [RECIPIENTS] [SESSIONS] [WINDOW] [TPS] [DIR]
+// bench_smpp [RECIPIENTS] [SESSIONS] [WINDOW] [TPS] [DIR] [DURABLE_LAG]
 // Runs the real service in-process on a generated village of RECIPIENTS subscribers with one SMPP
 // channel (SESSIONS transceiver binds, WINDOW outstanding submits each, registered_delivery on)
 // against the SMSC simulator in a forked child process (receipts after 1 ms, its own core's worth
@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
   const long sessions = argc > 2 ? std::atol(argv[2]) : 1;
   const long window = argc > 3 ? std::atol(argv[3]) : 64;
   const double tps = argc > 4 ? std::atof(argv[4]) : 0.0;
-  const fs::path dir = argc > 5 ? fs::path(argv[5]) : fs::temp_directory_path() / "kentongan-bench-smpp";
+  const fs::path dir = argc > 5 && argv[5][0] != '\0' ? fs::path(argv[5]) : fs::temp_directory_path() / "kentongan-bench-smpp";
+  // The channel's durable_lag (docs/config.md): 0, the default, holds a window place until `submitted` is durable.
+  const long durable_lag = argc > 6 ? std::atol(argv[6]) : 0;
 
   // Fork before any thread exists.
   int fds[2];
@@ -91,7 +93,8 @@ int main(int argc, char** argv) {
   channel << R"({"name": "operator", "type": "smpp", "host": "127.0.0.1", "port": )" << sim_port
           << R"(, "system_id": "bench", "password_file": ")" << (dir / "smpp.pass").string()
           << R"(", "source_addr": "KIM", "sessions": )" << sessions << R"(, "window": )" << window
-          << R"(, "tps": )" << (tps > 0 ? tps : 100000.0) << R"(, "registered_delivery": true})";
+          << R"(, "tps": )" << (tps > 0 ? tps : 100000.0) << R"(, "durable_lag": )" << durable_lag
+          << R"(, "registered_delivery": true})";
   bench::write_village_config(dir, {"127.0.0.1:18990", "", channel.str()});
   const auto t_start = steady::now();
   bench::service_thread service(dir);
@@ -126,6 +129,7 @@ int main(int argc, char** argv) {
   std::printf("recipients             %ld\n", recipients);
   std::printf("sessions x window      %ld x %ld\n", sessions, window);
   std::printf("tps                    %s\n", tps > 0 ? std::to_string(tps).c_str() : "unlimited");
+  std::printf("durable_lag            %ld\n", durable_lag);
   std::printf("start-up incl. sync    %.2f s\n", std::chrono::duration<double>(t_ready - t_start).count());
   std::printf("all submitted after    %.2f s  (%.0f submitted/s)\n", submit_s, static_cast<double>(recipients) / submit_s);
   std::printf("all receipted after    %.2f s  (%.0f receipted/s)\n", receipt_s, static_cast<double>(recipients) / receipt_s);

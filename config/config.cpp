@@ -226,7 +226,7 @@ const std::vector<std::string> top_keys{"village", "storage", "http", "channels"
 const std::vector<std::string> village_keys{"name", "region", "timezone", "country", "holidays", "holidays_file"};
 const std::vector<std::string> storage_keys{"path"};
 const std::vector<std::string> http_keys{"listen", "webhook_listen"};
-const std::vector<std::string> channel_common_keys{"name", "type", "tps", "window", "hourly_cap", "daily_cap",
+const std::vector<std::string> channel_common_keys{"name", "type", "tps", "window", "durable_lag", "hourly_cap", "daily_cap",
                                                    "price_per_part", "max_attempts", "transliterate"};
 const std::vector<std::string> sim_keys{"dlr_delay_ms", "fail_rate", "transient_fail_rate"};
 const std::vector<std::string> smpp_keys{"host", "port", "system_id", "password_file", "system_type", "bind",
@@ -704,6 +704,7 @@ class loader {
       check_keys(c, known);
       opt(c, "tps", ch.tps, 0.001, 100000.0);
       opt(c, "window", ch.window, 1, 100000);
+      opt(c, "durable_lag", ch.durable_lag, 0, 1000000);
       opt(c, "hourly_cap", ch.hourly_cap, 0, std::numeric_limits<std::int32_t>::max());
       opt(c, "daily_cap", ch.daily_cap, 0, std::numeric_limits<std::int32_t>::max());
       opt(c, "price_per_part", ch.price_per_part, 0.0, 1e9);

@@ -113,6 +113,10 @@ struct channel_settings {
   std::string type;  ///< sim | smpp | whatsapp | modem | http
   double tps = 10;
   std::size_t window = 10;
+  /// Submits the network accepted that may wait for their `submitted` state to be committed beyond
+  /// the window; 0: an accepted submit keeps its window place until durable (a crash re-sends at
+  /// most the window). Trades possible duplicates per crash for speed on a fast link.
+  std::size_t durable_lag = 0;
   std::uint32_t hourly_cap = 0, daily_cap = 0;  ///< 0 = no cap
   double price_per_part = 0;
   int max_attempts = 5;

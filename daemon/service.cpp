@@ -438,12 +438,10 @@ std::size_t service::window_of(const channel_slot& slot) {
 
 std::size_t service::durable_lag_of(const channel_slot& slot) {
   // What a crash can re-send unknowingly is what the network accepted whose `submitted` is not yet
-  // durable. Holding the window until then tied the rate to one fsync per window (about 6,000/s
-  // with window 64); this bound is the window, or a tenth of a second at the configured rate when
-  // that is more: a fast SMSC link is not slowed by the disk, a village's slow one re-sends no more
-  // than before.
-  const auto tenth_second = static_cast<std::size_t>(std::max(0.0, slot.settings.tps) / 10.0);
-  return std::max(window_of(slot), tenth_second);
+  // durable plus what awaits an answer. By default both share the window (issue 9: duplicates per
+  // crash at most the window); the channel's `durable_lag` lets accepted submits run that far ahead
+  // of the disk, so a fast link is not held to one fsync per window.
+  return slot.settings.durable_lag;
 }
 
 bool service::under_caps(channel_slot& slot) {
@@ -468,7 +466,7 @@ bool service::under_caps(channel_slot& slot) {
 void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
   while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < window_of(slot) &&
-         slot.undurable < durable_lag_of(slot)) {
+         slot.in_flight + slot.undurable < window_of(slot) + durable_lag_of(slot)) {
     if (!under_caps(slot)) break;
     if (slot.bucket.take(1, now) == 0) break;
     ++slot.sent_this_hour;
@@ -533,7 +531,7 @@ asio::awaitable<void> service::dispatch_loop() {
     auto until = std::chrono::steady_clock::now() + idle_poll;
     for (auto& slot : channels_)
       if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < window_of(*slot) &&
-          slot->undurable < durable_lag_of(*slot) && under_caps(*slot))
+          slot->in_flight + slot->undurable < window_of(*slot) + durable_lag_of(*slot) && under_caps(*slot))
         until = std::min(until, slot->bucket.next_token(std::chrono::steady_clock::now()));
     if (dispatch_woken_) {
       dispatch_woken_ = false;
@@ -605,7 +603,7 @@ void service::recover_from_throttling(channel_slot& slot) {
 void service::on_submit_result(const std::string& channel_name, channel::submit_result result) {
   auto* slot = find_slot(channel_name);
   // An answered submit leaves the window; an accepted one is counted as not yet durable until its
-  // `submitted` state is (durable_lag_of bounds what a crash could re-send).
+  // `submitted` state is, and keeps a place in the window or the channel's durable lag meanwhile.
   if (slot && slot->in_flight > 0) --slot->in_flight;
   auto it = in_flight_.find(result.id);
   if (it == in_flight_.end()) {

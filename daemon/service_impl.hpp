@@ -47,8 +47,8 @@ struct channel_slot {
   std::int64_t cap_hour = -1, cap_day = -1;
   std::uint32_t sent_this_hour = 0, sent_today = 0;
   std::uint64_t submitted = 0, failed = 0;
-  /// Accepted by the network, its `submitted` state not yet durable: what a crash could re-send
-  /// without the database knowing it was sent (bounded by service::durable_lag_of).
+  /// Accepted by the network, its `submitted` state not yet durable: with in_flight, what a crash could
+  /// re-send without the database knowing it was sent (at most window_of + durable_lag_of).
   std::size_t undurable = 0;
 };
 

@@ -6,13 +6,13 @@ state 1 from the dispatcher's claim (`store::claim_due`) until its `submitted` s
 Of those, only two kinds can have reached the network:
   - handed to the channel and not yet answered: at most the channel's window × sessions
     (`service::window_of`);
-  - accepted, their `submitted` state not yet durable: at most `service::durable_lag_of`
-    (max(window × sessions, tps / 10)).
+  - accepted, their `submitted` state not yet durable: together with the first kind at most the
+    window plus `service::durable_lag_of` (the channel's `durable_lag`, 0 here as by default).
 The rows claimed ahead into the channel's in-memory backlog (the dispatcher claims
-max(window, tps / 2 + 1) per channel) were certainly never sent, yet are counted in doubt today.
+max(window, tps / 4 + 1) per channel) were certainly never sent, yet are counted in doubt today.
 
 The test kills the daemon twice in the middle of a broadcast on a channel whose claim-ahead is far
-bigger than its window (tps 100, window 5: about 51 claimed, at most 5 + 10 may have been sent),
+bigger than its window (tps 100, window 5: about 26 claimed, at most 5 may have been sent),
 and checks, after each restart, `in_doubt_recovered` (/readyz) against that bound. Before each
 restart it also reads the database and the simulated phones' record to say how many of the claimed
 rows had never reached the network (printed, for the record).
@@ -40,9 +40,9 @@ KNOWN_OVERCOUNT = True
 
 def may_have_reached_network(tps, window, sessions):
     """The most rows a crash can leave unrecorded at the network: service::window_of plus
-    service::durable_lag_of."""
-    w = window * sessions
-    return w + max(w, tps // 10)
+    service::durable_lag_of (the channel's durable_lag: 0, the default, in this test)."""
+    del tps  # the claim-ahead depends on it, what may have reached the network does not
+    return window * sessions
 
 
 class InDoubtCountTest(DaemonTest):

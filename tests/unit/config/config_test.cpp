@@ -156,6 +156,10 @@ k.json:4:85: channels[0].balance_warn_below: expected a number, found "5000")x"}
        R"x({"village": {"name": "X"},
  "channels": [{"name": "sim", "type": "sim", "window": -1}]})x",
        R"x(k.json:2:56: channels[0].window: must be between 1 and 100000, found -1)x"},
+      {"channel durable_lag negative",
+       R"x({"village": {"name": "X"},
+ "channels": [{"name": "sim", "type": "sim", "durable_lag": -1}]})x",
+       R"x(k.json:2:61: channels[0].durable_lag: must be between 0 and 1000000, found -1)x"},
       {"fail rate",
        R"x({"village": {"name": "X"},
  "channels": [{"name": "sim", "type": "sim", "fail_rate": 2}]})x",
@@ -168,7 +172,7 @@ k.json:4:85: channels[0].balance_warn_below: expected a number, found "5000")x"}
       {"smpp key on a sim channel",
        R"x({"village": {"name": "X"},
  "channels": [{"name": "sim", "type": "sim", "host": "x"}]})x",
-       R"x(k.json:2:46: channels[0]: unknown key "host"; known keys are name, type, tps, window, hourly_cap, daily_cap, price_per_part, max_attempts, transliterate, dlr_delay_ms, fail_rate, transient_fail_rate)x"},
+       R"x(k.json:2:46: channels[0]: unknown key "host"; known keys are name, type, tps, window, durable_lag, hourly_cap, daily_cap, price_per_part, max_attempts, transliterate, dlr_delay_ms, fail_rate, transient_fail_rate)x"},
       {"smpp bad bind and port",
        R"x({"village": {"name": "X"},
  "channels": [{"name": "t", "type": "smpp", "host": "h", "system_id": "s", "password_file": "/dev/null",
@@ -321,7 +325,7 @@ TEST_CASE("good configs load with their defaults") {
       "channels": [
         {"name": "telkomsel", "type": "smpp", "host": "10.1.2.3", "port": 2775, "system_id": "kimekasari",
          "password_file": "smpp.pass", "bind": "transmitter", "sessions": 2, "source_addr": "KIM EKASARI",
-         "tps": 30, "window": 10, "daily_cap": 5000, "packed_gsm7": true},
+         "tps": 30, "window": 10, "durable_lag": 500, "daily_cap": 5000, "packed_gsm7": true},
         {"name": "wa", "type": "whatsapp", "phone_number_id": "106540352242922", "token_file": "wa.token",
          "templates": {"broadcast": "pengumuman_desa"}},
         {"name": "sim", "type": "sim", "tps": 200, "window": 100, "price_per_part": 350}
@@ -348,6 +352,8 @@ TEST_CASE("good configs load with their defaults") {
     CHECK(smpp.sessions == 2);
     CHECK(smpp.packed_gsm7);
     CHECK(c.channels[0].daily_cap == 5000);
+    CHECK(c.channels[0].durable_lag == 500);
+    CHECK(c.channels[1].durable_lag == 0);  // the default: a window place is held until durable
     CHECK(c.channels[0].tps == 30);
     const auto& wa = std::get<config::whatsapp_channel>(c.channels[1].settings);
     CHECK(wa.templates.at("broadcast") == "pengumuman_desa");
