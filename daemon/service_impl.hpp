@@ -54,8 +54,6 @@ struct channel_slot {
 
 template <typename R>
 struct query_initiation;
-template <typename R>
-struct read_query_initiation;
 
 /// Reads a broadcast's targets from an admin API body — "groups" (checked against the config),
 /// "all", "where" (ATTRIBUTE=VALUE) and "priority" — into `spec`; returns what is wrong, or "".
@@ -99,8 +97,6 @@ class service final : public channel::events {
   friend struct admin_api;
   template <typename R>
   friend struct query_initiation;
-  template <typename R>
-  friend struct read_query_initiation;
   void build_channels();
   /// WhatsApp (webhooks.cpp): opens the 24-hour window of everyone who wrote within it, from the inbox,
   /// so that a restart does not turn free texts into templates. Blocks on the writer: start-up only.
@@ -272,23 +268,7 @@ template <typename R>
 struct query_initiation {
   service* self;
   std::function<R(storage::store&)> fn;
-  template <typename Handler>
-  void operator()(Handler handler) const {
-    auto shared_handler = std::make_shared<Handler>(std::move(handler));
-    auto result = std::make_shared<R>();
-    auto* svc = self;
-    self->flush_updates();  // a query sees every change that happened before it
-    self->writer_->post([f = fn, result](storage::store& s) { *result = f(s); },
-                        [svc, shared_handler, result](std::exception_ptr e) {
-                          asio::post(svc->io_, [shared_handler, result, e]() { (*shared_handler)(e, std::move(*result)); });
-                        });
-  }
-};
-
-template <typename R>
-struct read_query_initiation {
-  service* self;
-  std::function<R(storage::store&)> fn;
+  bool on_reader = false;  ///< read_query: on the reader thread, once everything queued before it is committed
   template <typename Handler>
   void operator()(Handler handler) const {
     auto shared_handler = std::make_shared<Handler>(std::move(handler));
@@ -298,7 +278,11 @@ struct read_query_initiation {
     const auto answer = [svc, shared_handler, result](std::exception_ptr e) {
       asio::post(svc->io_, [shared_handler, result, e]() { (*shared_handler)(e, std::move(*result)); });
     };
-    self->flush_updates();
+    self->flush_updates();  // a query sees every change that happened before it
+    if (!on_reader) {
+      self->writer_->post([f, result](storage::store& s) { *result = f(s); }, answer);
+      return;
+    }
     // An empty writer job marks "everything queued before this read": the read starts once that is
     // committed, so a caller always sees its own earlier changes.
     self->writer_->post([](storage::store&) {}, [svc, f, result, answer](std::exception_ptr) {
@@ -323,7 +307,7 @@ asio::awaitable<R> service::query(const Fn& fn) {
 template <typename R, typename Fn>
 asio::awaitable<R> service::read_query(const Fn& fn) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, R)>(
-      read_query_initiation<R>{this, std::function<R(storage::store&)>(fn)}, asio::use_awaitable);
+      query_initiation<R>{this, std::function<R(storage::store&)>(fn), true}, asio::use_awaitable);
 }
 
 }  // namespace kentongan::daemon
