@@ -242,10 +242,6 @@ void service::merge_outcomes(std::vector<outcome_update>& batch) {
       case outcome_update::what::submitted:
         if (!u.provider_id.empty()) submitted_at[key(u)] = i;
         break;
-      case outcome_update::what::submitted_and_delivered:
-        u.kind = outcome_update::what::submitted_final;
-        u.state = core::message_state::delivered;
-        break;
       case outcome_update::what::report: {
         if (!core::is_final(u.state) || u.provider_id.empty()) break;
         const auto it = submitted_at.find(key(u));
@@ -281,7 +277,6 @@ void service::flush_updates() {
             case outcome_update::what::submitted:
               s.mark_submitted(u.id, u.channel, u.provider_id, u.parts);
               break;
-            case outcome_update::what::submitted_and_delivered:  // merge_outcomes turned these into:
             case outcome_update::what::submitted_final:
               s.mark_submitted_final(u.id, u.channel, u.provider_id, u.parts, u.state,
                                      u.has_reason ? std::optional<std::string>(u.reason) : std::nullopt);
@@ -444,6 +439,10 @@ std::size_t service::durable_lag_of(const channel_slot& slot) {
   return slot.settings.durable_lag;
 }
 
+bool service::has_room(const channel_slot& slot) {
+  return slot.in_flight < window_of(slot) && slot.in_flight + slot.undurable < window_of(slot) + durable_lag_of(slot);
+}
+
 bool service::under_caps(channel_slot& slot) {
   if (slot.settings.hourly_cap == 0 && slot.settings.daily_cap == 0) return true;
   const auto local_minutes =
@@ -465,8 +464,7 @@ bool service::under_caps(channel_slot& slot) {
 
 void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
-  while (!slot.backlog.empty() && slot.link->is_up() && slot.in_flight < window_of(slot) &&
-         slot.in_flight + slot.undurable < window_of(slot) + durable_lag_of(slot)) {
+  while (!slot.backlog.empty() && slot.link->is_up() && has_room(slot)) {
     if (!under_caps(slot)) break;
     if (slot.bucket.take(1, now) == 0) break;
     ++slot.sent_this_hour;
@@ -530,8 +528,7 @@ asio::awaitable<void> service::dispatch_loop() {
     // Sleep until a token is due for a channel with backlog, or something wakes us.
     auto until = std::chrono::steady_clock::now() + idle_poll;
     for (auto& slot : channels_)
-      if (!slot->backlog.empty() && slot->link->is_up() && slot->in_flight < window_of(*slot) &&
-          slot->in_flight + slot->undurable < window_of(*slot) + durable_lag_of(*slot) && under_caps(*slot))
+      if (!slot->backlog.empty() && slot->link->is_up() && has_room(*slot) && under_caps(*slot))
         until = std::min(until, slot->bucket.next_token(std::chrono::steady_clock::now()));
     if (dispatch_woken_) {
       dispatch_woken_ = false;
@@ -629,8 +626,8 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
     case channel::submit_outcome::delivered: {
       if (slot) ++slot->submitted;
       excluded_.erase(id);
-      queue_update({outcome_update::what::submitted_and_delivered, id, channel_name, std::move(result.provider_id),
-                    result.parts, {}, {}, {}, slot});
+      queue_update({outcome_update::what::submitted_final, id, channel_name, std::move(result.provider_id),
+                    result.parts, core::message_state::delivered, {}, {}, slot});
       break;
     }
     case channel::submit_outcome::retryable:

@@ -166,6 +166,9 @@ class service final : public channel::events {
   /// Messages a channel may hold that the database has not recorded as submitted (window × sessions).
   static std::size_t window_of(const channel_slot& slot);
   static std::size_t durable_lag_of(const channel_slot& slot);
+  /// A place for one more submit: in the window, and within the window plus the durable lag
+  /// counting the accepted submits whose `submitted` is not yet durable.
+  static bool has_room(const channel_slot& slot);
   /// Start-up: each capped channel's counts of this village hour and day, from the outbox.
   void seed_caps();
   std::string render(const storage::outbox_row& row) const;
@@ -218,7 +221,7 @@ class service final : public channel::events {
   struct outcome_update {
     /// submitted_final: a submit result whose report is already known (same batch, or the channel
     /// answered "delivered"): one row write. merged: a report folded into its submit result.
-    enum class what { submitted, submitted_and_delivered, report, submitted_final, merged } kind = what::submitted;
+    enum class what { submitted, report, submitted_final, merged } kind = what::submitted;
     std::int64_t id = 0;
     std::string channel;
     std::string provider_id;
