@@ -605,7 +605,7 @@ asio::awaitable<http_response> service::metrics() {
   sample("kentongan_inbound_total", {}, std::to_string(inbound_count_));
   family("kentongan_webhook_rejects_total", "counter", "Webhook requests refused, by reason");
   for (const auto& [reason, n] : webhook_rejects_) sample("kentongan_webhook_rejects_total", {{"reason", reason}}, std::to_string(n));
-  family("kentongan_in_doubt_recovered", "gauge", "Rows found in sending at start-up (may reach a phone twice)");
+  family("kentongan_in_doubt_recovered", "gauge", "Rows found in sending at start-up that may have reached the network (may reach a phone twice)");
   sample("kentongan_in_doubt_recovered", {}, std::to_string(in_doubt_recovered_));
 
   if (db_metrics_) {

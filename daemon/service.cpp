@@ -179,23 +179,8 @@ service::~service() {
 }
 
 void service::build_channels() {
-  factory_options fo;
-  fo.sim_record_file = options_.sim_record_file;
-  fo.state_dir = state_dir_;
-  fo.log = log_;
-  for (const auto& cs : config_.channels) {
-    auto slot = std::make_unique<channel_slot>(channel_slot{
-        nullptr, cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()), 0, {}, 1.0, 0, 0});
-    auto built = make_channel(io_, cs, *this, fo);
-    if (!built.link) {
-      log_->warn("channel not started name={} type={} reason=\"{}\"", cs.name, cs.type, built.not_started);
-      continue;
-    }
-    if (built.whatsapp) whatsapp_.push_back(std::move(*built.whatsapp));
-    slot->link = std::move(built.link);
-    secrets_digests_[cs.name] = secrets_digest(cs);
-    channels_.push_back(std::move(slot));
-  }
+  for (const auto& cs : config_.channels)
+    if (auto slot = make_slot(cs)) channels_.push_back(std::move(slot));
   if (channels_.empty()) log_->warn("no channel configured: messages stay queued until one is added");
 }
 
@@ -262,16 +247,59 @@ void service::merge_outcomes(std::vector<outcome_update>& batch) {
   }
 }
 
+bool service::may_hand(const channel_slot& slot, std::int64_t id) {
+  // Named by the committed fence, and by the one in the writer (which, once committed, replaces it).
+  return slot.fence_durable && slot.fence_durable->contains(id) && slot.fence_posted &&
+         slot.fence_posted->contains(id);
+}
+
+void service::want_fence(channel_slot& slot) {
+  slot.fence_wanted = true;
+  fence_wanted_ = true;
+  if (updates_flush_posted_) return;
+  updates_flush_posted_ = true;
+  asio::post(io_, [this]() { flush_updates_when_idle(); });
+}
+
+std::vector<service::fence_write> service::fences_due() {
+  std::vector<fence_write> out;
+  fence_wanted_ = false;
+  for (auto& owned : channels_) {
+    if (!owned) continue;  // a reload is replacing it (retire_channel's requeues flush)
+    auto& slot = *owned;
+    // The rows this link may take once the batch is durable: every result queued so far is in it, so
+    // only the unanswered ones hold places then.
+    const auto places = window_of(slot) + durable_lag_of(slot);
+    const auto target = std::min(slot.backlog.size(), places - std::min(places, slot.in_flight));
+    const bool runs_low = slot.fenced_ahead + target / 8 < target;
+    if (!slot.fence_wanted && !runs_low) continue;
+    // Never fewer than the posted fence still offers: the pump may hand those before this one commits.
+    const auto ahead = std::min(slot.backlog.size(), std::max(target, slot.fenced_ahead));
+    auto ids = std::make_shared<std::unordered_set<std::int64_t>>(slot.handed);
+    for (std::size_t i = 0; i < ahead; ++i) ids->insert(slot.backlog[i].id);
+    slot.fenced_ahead = ahead;
+    slot.fence_wanted = false;
+    slot.fence_posted = ids;
+    out.push_back({&slot, std::move(ids)});
+  }
+  return out;
+}
+
 void service::flush_updates() {
   updates_flush_posted_ = false;
-  if (pending_updates_.empty()) return;
+  auto fences = std::make_shared<std::vector<fence_write>>(fences_due());
+  if (pending_updates_.empty() && fences->empty()) return;
   auto batch = std::make_shared<std::vector<outcome_update>>(std::move(pending_updates_));
   pending_updates_.clear();
   merge_outcomes(*batch);
   ++update_batches_in_writer_;
   auto* self = this;
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> fence_rows;
+  for (const auto& f : *fences) fence_rows.emplace_back(f.slot->fence_key, std::vector<std::int64_t>(f.ids->begin(), f.ids->end()));
   writer_->post_held_while_full(
-      [self, batch](storage::store& s) {
+      [self, batch, fence_rows = std::move(fence_rows)](storage::store& s) {
+        // In the same transaction as the results: a row leaves the fence only as its result is stored.
+        for (const auto& [key, ids] : fence_rows) s.set_dispatch_fence(key, ids);
         for (const auto& u : *batch) {
           switch (u.kind) {
             case outcome_update::what::submitted:
@@ -294,7 +322,7 @@ void service::flush_updates() {
           }
         }
       },
-      [self, batch](std::exception_ptr e) {
+      [self, batch, fences](std::exception_ptr e) {
         if (e && !storage::is_disk_full(e)) {
           try {
             std::rethrow_exception(e);
@@ -303,8 +331,17 @@ void service::flush_updates() {
                               batch->size());
           }
         }
-        asio::post(self->io_, [self, batch, e]() {
-          bool freed = false;
+        asio::post(self->io_, [self, batch, fences, e]() {
+          bool freed = !fences->empty();
+          for (const auto& f : *fences) {
+            if (!e) {
+              f.slot->fence_durable = f.ids;
+            } else if (f.slot->fence_posted == f.ids) {
+              // Not written: the committed fence stands; the pump asks again.
+              f.slot->fence_posted = f.slot->fence_durable;
+              f.slot->fenced_ahead = 0;
+            }
+          }
           for (const auto& u : *batch) {
             if (u.ack) u.ack(!e);
             if (u.window_slot && u.window_slot->undurable > 0) {
@@ -313,7 +350,8 @@ void service::flush_updates() {
             }
           }
           if (self->update_batches_in_writer_ > 0) --self->update_batches_in_writer_;
-          if (self->update_batches_in_writer_ == 0 && !self->pending_updates_.empty()) self->flush_updates();
+          if (self->update_batches_in_writer_ == 0 && (!self->pending_updates_.empty() || self->fence_wanted_))
+            self->flush_updates();
           if (freed) self->wake_dispatcher();
         });
       });
@@ -466,11 +504,17 @@ void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
   while (!slot.backlog.empty() && slot.link->is_up() && has_room(slot)) {
     if (!under_caps(slot)) break;
+    if (!may_hand(slot, slot.backlog.front().id)) {
+      want_fence(slot);
+      break;
+    }
     if (slot.bucket.take(1, now) == 0) break;
     ++slot.sent_this_hour;
     ++slot.sent_today;
     auto row = std::move(slot.backlog.front());
     slot.backlog.pop_front();
+    if (slot.fenced_ahead > 0) --slot.fenced_ahead;
+    slot.handed.insert(row.id);
     channel::outbound out;
     out.id = row.id;
     out.to = row.phone;
@@ -659,6 +703,8 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
       break;
     }
   }
+  // Its result (or requeue, or failure) is queued before any later fence: the row may leave the fence.
+  if (slot) slot->handed.erase(id);
   wake_dispatcher();
 }
 
@@ -794,8 +840,8 @@ std::unique_ptr<channel_slot> service::make_slot(const config::channel_settings&
   fo.sim_record_file = options_.sim_record_file;
   fo.state_dir = state_dir_;
   fo.log = log_;
-  auto slot = std::make_unique<channel_slot>(channel_slot{
-      nullptr, cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()), 0, {}, 1.0, 0, 0});
+  auto slot = std::make_unique<channel_slot>(
+      cs, token_bucket(cs.tps, std::max(1.0, cs.tps / 10.0), std::chrono::steady_clock::now()));
   auto built = make_channel(io_, cs, *this, fo);
   if (!built.link) {
     log_->warn("channel not started name={} type={} reason=\"{}\"", cs.name, cs.type, built.not_started);
@@ -803,6 +849,7 @@ std::unique_ptr<channel_slot> service::make_slot(const config::channel_settings&
   }
   if (built.whatsapp) whatsapp_.push_back(std::move(*built.whatsapp));
   slot->link = std::move(built.link);
+  slot->fence_key = cs.name + "#" + std::to_string(++fence_serial_);
   secrets_digests_[cs.name] = secrets_digest(cs);
   return slot;
 }
@@ -811,6 +858,7 @@ void service::retire_channel(std::unique_ptr<channel_slot> slot, const std::stri
   const auto name = slot->link->name();
   // Claimed but not handed to the network: back to the queue now, for the other (or the new) link.
   std::size_t requeued = 0;
+  slot->fenced_ahead = 0;
   while (!slot->backlog.empty()) {
     const auto id = slot->backlog.front().id;
     slot->backlog.pop_front();
@@ -928,6 +976,7 @@ asio::awaitable<void> service::shutdown_sequence() {
   scheduler_timer_.cancel();
   // Claimed but never handed to a channel: back to the queue, untouched by any network.
   for (auto& slot : channels_) {
+    slot->fenced_ahead = 0;
     while (!slot->backlog.empty()) {
       const auto id = slot->backlog.front().id;
       slot->backlog.pop_front();

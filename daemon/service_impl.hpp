@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "config/config.hpp"
@@ -37,6 +38,7 @@ namespace asio = boost::asio;
 
 /// A channel with the dispatcher's bookkeeping for it.
 struct channel_slot {
+  channel_slot(config::channel_settings s, token_bucket b) : settings(std::move(s)), bucket(std::move(b)) {}
   std::unique_ptr<channel::channel> link;
   config::channel_settings settings;
   token_bucket bucket;
@@ -50,6 +52,15 @@ struct channel_slot {
   /// Accepted by the network, its `submitted` state not yet durable: with in_flight, what a crash could
   /// re-send without the database knowing it was sent (at most window_of + durable_lag_of).
   std::size_t undurable = 0;
+  // The dispatch fence (issue 9, P2): a row goes to the link only once a durable fence names it, so
+  // that after a crash the rows counted in doubt are those that may have reached the network (at most
+  // window_of + durable_lag_of), not every row claimed ahead into the backlog.
+  std::string fence_key;                    ///< name#serial: a rebuilt channel never overwrites the old one's
+  std::unordered_set<std::int64_t> handed;  ///< given to the link, its answer not yet queued for the writer
+  std::shared_ptr<const std::unordered_set<std::int64_t>> fence_durable;  ///< the last fence committed
+  std::shared_ptr<const std::unordered_set<std::int64_t>> fence_posted;   ///< the last fence given to the writer
+  std::size_t fenced_ahead = 0;  ///< leading backlog rows the posted fence names
+  bool fence_wanted = false;     ///< pump stopped at a row no fence names yet
 };
 
 template <typename R>
@@ -235,6 +246,17 @@ class service final : public channel::events {
     bool has_reason = false;  ///< submitted_final: `reason` replaces the row's (a report's)
   };
   std::vector<outcome_update> pending_updates_;
+  /// A fence to commit with the next batch of results: the rows `slot` may hand over until the next one.
+  struct fence_write {
+    channel_slot* slot = nullptr;
+    std::shared_ptr<const std::unordered_set<std::int64_t>> ids;
+  };
+  /// The fences the next batch carries: a slot whose pump waits for one, or whose fenced rows ahead run low.
+  std::vector<fence_write> fences_due();
+  static bool may_hand(const channel_slot& slot, std::int64_t id);
+  void want_fence(channel_slot& slot);
+  std::uint64_t fence_serial_ = 0;
+  bool fence_wanted_ = false;  ///< some slot's pump waits for a fence
   bool updates_flush_posted_ = false;
   std::size_t update_batches_in_writer_ = 0;
   void queue_update(outcome_update u);

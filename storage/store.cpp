@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <set>
 #include <unordered_set>
 
@@ -1133,10 +1134,103 @@ std::int64_t store::expire_due(core::time_point now) {
   return q->exec();
 }
 
+std::string encode_id_ranges(std::vector<std::int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::string out;
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(ids[i]);
+    if (j > i) out += '-' + std::to_string(ids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::int64_t>> decode_id_ranges(std::string_view text) {
+  std::vector<std::int64_t> out;
+  const auto number = [&text](std::int64_t& v) {
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc{} || v < 0) return false;
+    text.remove_prefix(static_cast<std::size_t>(ptr - text.data()));
+    return true;
+  };
+  // A fence names at most a window and a durable lag of rows: a range far wider is not one of ours.
+  constexpr std::int64_t widest = 10'000'000;
+  while (!text.empty()) {
+    std::int64_t lo = 0, hi = 0;
+    if (!number(lo)) return std::nullopt;
+    hi = lo;
+    if (!text.empty() && text.front() == '-') {
+      text.remove_prefix(1);
+      if (!number(hi) || hi < lo || hi - lo > widest) return std::nullopt;
+    }
+    for (auto v = lo; v <= hi; ++v) out.push_back(v);
+    if (text.empty()) break;
+    if (text.front() != ',' || text.size() == 1) return std::nullopt;
+    text.remove_prefix(1);
+  }
+  return out;
+}
+
 std::int64_t store::recover_in_doubt() {
-  use q(stmt("UPDATE outbox SET state = 0, in_doubt = 1, next_attempt_at = :t, updated_at = :t WHERE state = 1"));
-  q->bind(":t", now_ms());
-  return q->exec();
+  atomic_op op(*db_);
+  bool fence_everything = false;
+  std::unordered_set<std::int64_t> fenced;
+  {
+    use q(stmt("SELECT channel, ids FROM dispatch_fence"));
+    while (q->executeStep()) {
+      const auto ids = q->getColumn(1).getString();
+      if (ids == "*") {
+        fence_everything = true;
+        continue;
+      }
+      const auto decoded = decode_id_ranges(ids);
+      if (!decoded) {
+        // Unreadable: the safe reading is that every row in sending may have been sent.
+        fence_everything = true;
+        continue;
+      }
+      fenced.insert(decoded->begin(), decoded->end());
+    }
+  }
+  std::vector<std::int64_t> sending;
+  {
+    use q(stmt("SELECT id FROM outbox WHERE state = 1"));
+    while (q->executeStep()) sending.push_back(q->getColumn(0).getInt64());
+  }
+  std::int64_t in_doubt = 0;
+  const auto t = now_ms();
+  for (const auto id : sending) {
+    if (fence_everything || fenced.contains(id)) {
+      use q(stmt("UPDATE outbox SET state = 0, in_doubt = 1, next_attempt_at = :t, updated_at = :t WHERE id = :id"));
+      q->bind(":t", t);
+      q->bind(":id", id);
+      q->exec();
+      ++in_doubt;
+    } else {
+      // Claimed, never handed to a link: the claim's attempt did not happen.
+      use q(stmt("UPDATE outbox SET state = 0, attempts = max(0, attempts - 1), next_attempt_at = :t, updated_at = :t "
+                 "WHERE id = :id"));
+      q->bind(":t", t);
+      q->bind(":id", id);
+      q->exec();
+    }
+  }
+  db_->exec("DELETE FROM dispatch_fence");
+  op.commit();
+  return in_doubt;
+}
+
+void store::set_dispatch_fence(const std::string& key, const std::vector<std::int64_t>& ids) {
+  use q(stmt("INSERT INTO dispatch_fence (channel, ids) VALUES (:k, :i) "
+             "ON CONFLICT (channel) DO UPDATE SET ids = excluded.ids"));
+  q->bind(":k", key);
+  q->bind(":i", encode_id_ranges(ids));
+  q->exec();
 }
 
 std::int64_t store::enqueue_direct(const std::string& phone, const std::string& text, core::priority p,

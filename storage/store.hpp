@@ -43,7 +43,13 @@ struct storage_error : std::runtime_error {
 };
 
 /// The schema version this build writes (`PRAGMA user_version`); a database above it is refused.
-inline constexpr int latest_schema_version = 3;
+inline constexpr int latest_schema_version = 4;
+
+/// Outbox ids as sorted ranges, "3-7,9,12-13" (a broadcast's rows are mostly consecutive, so a fence of
+/// thousands of rows stays a few bytes); duplicates are dropped.
+std::string encode_id_ranges(std::vector<std::int64_t> ids);
+/// The inverse; nullopt for anything that is not such a list (a fence is read back after a crash).
+std::optional<std::vector<std::int64_t>> decode_id_ranges(std::string_view text);
 
 struct sync_report {
   int added = 0, changed = 0, removed = 0, groups_added = 0, groups_changed = 0, groups_removed = 0, officers = 0;
@@ -270,7 +276,13 @@ class store {  // one instance per thread; not thread-safe
   /// network (its answer was lost), so the next one may be a duplicate and is counted as such.
   void requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt = false);
   std::int64_t expire_due(core::time_point now);  ///< queued rows past expires_at → expired
-  std::int64_t recover_in_doubt();                ///< sending → queued, flagged in_doubt; returns count
+  /// Start-up, after a crash: rows left in `sending` go back to the queue; those a channel's dispatch fence
+  /// names may have reached the network and are flagged in doubt (returned count), the others were
+  /// claimed but never handed over and get their attempt back. Clears the fences.
+  std::int64_t recover_in_doubt();
+  /// Replaces the fence of one dispatcher `key` (a channel instance): the rows in `sending` it may have
+  /// handed to the network, or may hand before its next fence is durable (issue 9, P2).
+  void set_dispatch_fence(const std::string& key, const std::vector<std::int64_t>& ids);
   std::int64_t enqueue_direct(const std::string& phone, const std::string& text, core::priority,
                               const std::string& channel_pref);  ///< replies, officer forwards
   std::optional<core::message_state> outbox_state(std::int64_t id) const;

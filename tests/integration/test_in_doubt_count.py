@@ -1,27 +1,20 @@
-"""Issue 9, P2's figure: after a SIGKILL, the rows recovered *in doubt* should be the ones that may
-have reached the network, not every row the dispatcher had claimed.
+"""Issue 9, P2's figure: after a SIGKILL, the rows recovered *in doubt* are the ones that may have
+reached the network, not every row the dispatcher had claimed.
 
-At start-up `store::recover_in_doubt` flags every row in state 1 (`sending`) in doubt. A row is in
-state 1 from the dispatcher's claim (`store::claim_due`) until its `submitted` state is committed.
-Of those, only two kinds can have reached the network:
-  - handed to the channel and not yet answered: at most the channel's window × sessions
-    (`service::window_of`);
-  - accepted, their `submitted` state not yet durable: together with the first kind at most the
-    window plus `service::durable_lag_of` (the channel's `durable_lag`, 0 here as by default).
-The rows claimed ahead into the channel's in-memory backlog (the dispatcher claims
-max(window, tps / 4 + 1) per channel) were certainly never sent, yet are counted in doubt today.
+The dispatcher claims rows (`store::claim_due`, state 1 `sending`) a quarter second ahead of the
+channel into its in-memory backlog; of those, only the rows handed to the link and not yet answered
+(at most the window × sessions), plus accepted ones whose `submitted` state is not yet durable (the
+channel's `durable_lag`, 0 here as by default), can have reached the network. Before handing a row
+over, the dispatcher commits a *dispatch fence* naming it (and the few rows it may hand before its next
+fence); `store::recover_in_doubt` flags in doubt only the rows in `sending` a fence names and gives the
+others their attempt back.
 
 The test kills the daemon twice in the middle of a broadcast on a channel whose claim-ahead is far
-bigger than its window (tps 100, window 5: about 26 claimed, at most 5 may have been sent),
-and checks, after each restart, `in_doubt_recovered` (/readyz) against that bound. Before each
-restart it also reads the database and the simulated phones' record to say how many of the claimed
-rows had never reached the network (printed, for the record).
-
-While the over-count stands (docs/reliability.md, "In doubt is over-counted after a crash"),
-KNOWN_OVERCOUNT is True and the test expects the bound to be exceeded at some kill; once the claim
-path is fixed it fails with a message saying to set KNOWN_OVERCOUNT = False, and from then on it
-holds the daemon to the bound. Everything else (every recipient delivered, duplicates within the
-rows in doubt, a consistent status) is asserted either way."""
+bigger than its window (tps 100, window 5: about 26 claimed, at most 5 may have been sent) and checks,
+after each restart, `in_doubt_recovered` (/readyz) against that bound; every recipient delivered,
+duplicates within the rows in doubt and a consistent status are asserted as well. Before each restart it
+reads the database and the simulated phones' record to say how many of the rows in `sending` had never
+reached the network (printed, for the record)."""
 
 # ctest-timeout: 300
 
@@ -35,7 +28,6 @@ MANY = 1000
 TPS = 100
 WINDOW = 5
 SESSIONS = 1
-KNOWN_OVERCOUNT = True
 
 
 def may_have_reached_network(tps, window, sessions):
@@ -74,7 +66,7 @@ class InDoubtCountTest(DaemonTest):
             recovered = ready["in_doubt_recovered"]
             self.assertLessEqual(recovered, len(claimed), "recovery flags no more than the rows left in sending")
             figures.append((recovered, never_sent))
-        sys.stderr.write("in doubt per kill (recovered, of which never reached the network): %r; bound %d\n"
+        sys.stderr.write("in doubt per kill (recovered in doubt, rows in sending that never reached the network): %r; bound %d\n"
                          % (figures, bound))
 
         s = self.d.wait_done(bid)
@@ -87,12 +79,7 @@ class InDoubtCountTest(DaemonTest):
                              "duplicates beyond the rows counted in doubt")
 
         over = [f for f in figures if f[0] > bound]
-        if KNOWN_OVERCOUNT:
-            self.assertNotEqual(over, [], "in doubt stayed within %d at every kill (%r): the claim path is fixed; "
-                                          "set KNOWN_OVERCOUNT = False in this file" % (bound, figures))
-        else:
-            self.assertEqual(over, [], "more rows in doubt than may have reached the network (bound %d)" % bound)
-
+        self.assertEqual(over, [], "more rows in doubt than may have reached the network (bound %d)" % bound)
 
 if __name__ == "__main__":
     harness.parse_args_and_run()
