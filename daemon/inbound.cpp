@@ -135,7 +135,7 @@ struct conversation {
     spec.prefix = state.settings.ticket_prefix;
     spec.kind = std::string(kind);
     spec.phone = phone;
-    if (auto sub = store.get_subscriber(phone)) spec.name = sub->name;
+    spec.name = store.subscriber_name(phone);  // one probe; get_subscriber also reads groups and attributes
     spec.text = text;  // the intake's normalised working copy; the inbox row keeps the original
     spec.inbox_id = inbox_id;
     spec.channel = channel;
@@ -191,9 +191,9 @@ struct conversation {
     if (c.ticket) {
       a = store.find_aspiration(ticket(*c.ticket));
     } else if (c.argument.empty()) {
-      storage::aspiration_filter f;
-      for (auto& row : store.list_aspirations(f))
-        if (row.phone == phone) a = row;  // the latest of their own
+      // The latest of their own, by the phone index: a scan of every aspiration here held the writer
+      // for as long as the table took to read, on every `CEK`.
+      a = store.latest_aspiration_of(phone);
       if (!a) return reply(intake::reply_id::no_aspirations);
     }
     // A ticket is private to the person who sent it (and to officers).

@@ -318,6 +318,11 @@ class store {  // one instance per thread; not thread-safe
   /// Returns the ticket; the number comes from a sequence that never reuses a value.
   std::string create_aspiration(const aspiration_spec&);
   std::optional<aspiration_row> find_aspiration(std::string_view ticket) const;
+  /// The newest aspiration sent from `phone` (`CEK` without a ticket), by received_at then number; reads
+  /// only that phone's rows (by its index), whatever the table's size.
+  std::optional<aspiration_row> latest_aspiration_of(const std::string& phone) const;
+  /// The name a subscriber gave (config or DAFTAR), "" for an unknown number: what an aspiration records.
+  std::string subscriber_name(const std::string& phone) const;
   /// Records an official's answer; a `baru` aspiration becomes `diproses`. Throws storage_error for an unknown ticket.
   void add_answer(std::string_view ticket, const std::string& actor, const std::string& text);
   /// Any of baru|diproses|selesai|ditolak, with a history entry. Throws storage_error for an unknown ticket or status.

@@ -194,3 +194,127 @@ TEST_CASE("the writer's WAL is checkpointed off the commit path and stays bounde
   SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("SELECT count(*) FROM events WHERE kind = 'bulk'").getInt64() == jobs * rows_per_job);
 }
+
+// One small commit after another (an inbound message at a time, 1,000 a second): the checkpoint thread
+// never copies the WAL's last frames by itself, so the WAL only starts again from its beginning when
+// the writer copies the short tail the thread leaves. Without that it grew to the inline threshold
+// (8,000 pages, 32 MiB) and the writer stopped there for a long checkpoint.
+TEST_CASE("under one small commit after another the WAL starts again well below the inline threshold") {
+  temp_dir dir;
+  const auto file = dir.path / "kentongan.db";
+  const std::string detail(3000, 'y');
+  constexpr int commits = 1500, rows_per_commit = 8;  // ~8 pages a commit, ~12,000 WAL frames in all
+  std::uintmax_t largest_wal = 0;
+  {
+    writer w(file);
+    for (int c = 0; c < commits; ++c) {
+      std::promise<void> done;
+      w.post([&](store& s) {
+        for (int r = 0; r < rows_per_commit; ++r) s.log_event("steady", "test", detail);
+      }, [&](std::exception_ptr) { done.set_value(); });
+      done.get_future().get();
+      std::error_code ec;
+      largest_wal = std::max(largest_wal, std::filesystem::file_size(dir.path / "kentongan.db-wal", ec));
+    }
+    CHECK(w.commits() >= static_cast<std::uint64_t>(commits));
+  }
+  CAPTURE(largest_wal);
+  // The file keeps its largest size: below 6,000 pages means it restarted before the inline checkpoint.
+  CHECK(largest_wal < 6000u * 4096);
+  SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT count(*) FROM events WHERE kind = 'steady'").getInt64() == commits * rows_per_commit);
+}
+
+// The writer's savepoints are prepared once (storage/writer.cpp): a failing job must still be rolled
+// back alone, before, between and after others, and an aspiration half made must leave nothing.
+TEST_CASE("a failing job is rolled back alone; a failed aspiration leaves no row behind") {
+  temp_dir dir;
+  const auto file = dir.path / "kentongan.db";
+  std::vector<std::exception_ptr> results(4);
+  {
+    writer w(file);
+    std::vector<std::future<void>> done;
+    std::vector<std::promise<void>> promises(4);
+    const std::vector<std::function<void(store&)>> jobs{
+        [](store& s) { s.log_event("kept", "1", ""); },
+        [](store& s) {
+          s.log_event("lost", "2", "");
+          throw std::runtime_error("job 2 fails");
+        },
+        [](store& s) {
+          // An inbox row that does not exist: the aspiration's savepoint is rolled back and released,
+          // and the job, which caught the error, goes on inside its own.
+          aspiration_spec spec;
+          spec.phone = "+6281200000009";
+          spec.text = "lampu mati";
+          spec.tags = {"infrastruktur"};
+          spec.inbox_id = 999999;
+          spec.received_at = core::now();
+          s.log_event("kept", "3", "");
+          try {
+            s.create_aspiration(spec);
+          } catch (const std::exception&) {
+            s.log_event("kept", "3 caught", "");
+          }
+        },
+        [](store& s) { s.log_event("kept", "4", ""); },
+    };
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      w.post(jobs[i], [&results, &promises, i](std::exception_ptr e) {
+        results[i] = e;
+        promises[i].set_value();
+      });
+    for (auto& p : promises) p.get_future().get();
+  }
+  CHECK_FALSE(results[0]);
+  CHECK(results[1]);
+  CHECK_FALSE(results[2]);
+  CHECK_FALSE(results[3]);
+  SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT group_concat(subject, ',') FROM (SELECT subject FROM events WHERE kind IN ('kept', "
+                      "'lost') ORDER BY id)")
+            .getString() == "1,3,3 caught,4");
+  CHECK(db.execAndGet("SELECT count(*) FROM aspirations").getInt64() == 0);
+  CHECK(db.execAndGet("SELECT count(*) FROM aspiration_tags").getInt64() == 0);
+  CHECK(db.execAndGet("SELECT count(*) FROM aspiration_history").getInt64() == 0);
+}
+
+TEST_CASE("latest_aspiration_of and subscriber_name: a phone's newest aspiration and a subscriber's name") {
+  temp_dir dir;
+  store db(dir.path / "kentongan.db");
+  const auto t0 = core::from_millis(1'780'000'000'000);
+  const std::string made = "+6281200000001", ketut = "+6281200000002";
+  CHECK_FALSE(db.latest_aspiration_of(made).has_value());
+  CHECK(db.subscriber_name(made).empty());
+  core::subscriber s;
+  s.phone = made;
+  s.name = "Made";
+  s.groups = {"semua"};
+  core::group g;
+  g.id = "semua";
+  db.sync_config({g}, {s}, {});
+  CHECK(db.subscriber_name(made) == "Made");
+  CHECK(db.subscriber_name(ketut).empty());
+  struct step {
+    std::string label, phone;
+    std::chrono::minutes at;
+    std::string expected_latest_of_made;
+  };
+  for (const auto& c : std::vector<step>{{"first of Made", made, std::chrono::minutes{0}, "A0001"},
+                                         {"Ketut's does not count", ketut, std::chrono::minutes{5}, "A0001"},
+                                         {"a newer one of Made", made, std::chrono::minutes{10}, "A0003"},
+                                         // Replayed after a restart: it keeps its own (earlier) time.
+                                         {"an older one handled late", made, std::chrono::minutes{1}, "A0003"}}) {
+    CAPTURE(c.label);
+    aspiration_spec spec;
+    spec.phone = c.phone;
+    spec.text = c.label;
+    spec.received_at = t0 + c.at;
+    db.create_aspiration(spec);
+    const auto latest = db.latest_aspiration_of(made);
+    REQUIRE(latest.has_value());
+    CHECK(latest->ticket == c.expected_latest_of_made);
+    CHECK(latest->phone == made);
+  }
+  CHECK(db.latest_aspiration_of(ketut)->ticket == "A0002");
+}
