@@ -190,11 +190,12 @@ channel_slot* service::find_slot(const std::string& name) {
   return nullptr;
 }
 
-std::vector<channel_choice_input> service::channel_view() const {
+std::vector<channel_choice_input> service::channel_view() {
   std::vector<channel_choice_input> out;
   out.reserve(channels_.size());
   for (const auto& s : channels_) {
-    out.push_back({s->link->name(), s->link->kind(), s->link->is_up()});
+    // A channel at its hourly or daily cap takes nothing new: its share goes to the next capable one.
+    out.push_back({s->link->name(), s->link->kind(), s->link->is_up() && under_caps(*s)});
     if (const auto* m = std::get_if<config::modem_channel>(&s->settings.settings)) out.back().operators = m->operators;
   }
   return out;
@@ -418,8 +419,9 @@ void service::route(storage::outbox_row row, const std::vector<std::string>& exc
   if (!choice) {
     const auto id = row.id;
     const auto next = now + std::chrono::seconds{5};
-    // No link up: keep the message queued, it is not the message's fault.
-    change([id, next](storage::store& s) { s.requeue(id, next, "no channel up"); });
+    // No link up (or every one at its cap): keep the message queued, it is not the message's fault,
+    // and it was not an attempt.
+    change([id, next](storage::store& s) { s.release_claim(id, next, "no channel up"); });
     return;
   }
   channels_[*choice]->backlog.push_back(std::move(row));
@@ -503,7 +505,16 @@ bool service::under_caps(channel_slot& slot) {
 void service::pump(channel_slot& slot) {
   const auto now = std::chrono::steady_clock::now();
   while (!slot.backlog.empty() && slot.link->is_up() && has_room(slot)) {
-    if (!under_caps(slot)) break;
+    if (!under_caps(slot)) {
+      // The cap was reached with rows still waiting here: they go to another capable channel, or back
+      // to the queue (their attempt returned) until one has room, instead of waiting for the next hour.
+      auto waiting = std::move(slot.backlog);
+      slot.backlog.clear();
+      slot.fenced_ahead = 0;
+      const std::vector<std::string> excluded{slot.link->name()};
+      for (auto& row : waiting) route(std::move(row), excluded);
+      return;
+    }
     if (!may_hand(slot, slot.backlog.front().id)) {
       want_fence(slot);
       break;
@@ -560,7 +571,7 @@ asio::awaitable<void> service::dispatch_loop() {
         // Claimed while the daemon began to stop: back to the queue untouched, not left in sending.
         for (const auto& row : rows) {
           const auto id = row.id;
-          change([id](storage::store& s) { s.requeue(id, core::now(), "daemon stopping"); });
+          change([id](storage::store& s) { s.release_claim(id, core::now(), "daemon stopping"); });
         }
         break;
       }
@@ -863,7 +874,7 @@ void service::retire_channel(std::unique_ptr<channel_slot> slot, const std::stri
     const auto id = slot->backlog.front().id;
     slot->backlog.pop_front();
     ++requeued;
-    change([id](storage::store& s) { s.requeue(id, core::now(), "channel stopped by a reload"); });
+    change([id](storage::store& s) { s.release_claim(id, core::now(), "channel stopped by a reload"); });
   }
   // Handed to this link without an answer yet: its answer may still come (the link stops politely);
   // what has none after the grace period is requeued as in a shutdown.
@@ -980,7 +991,7 @@ asio::awaitable<void> service::shutdown_sequence() {
     while (!slot->backlog.empty()) {
       const auto id = slot->backlog.front().id;
       slot->backlog.pop_front();
-      change([id](storage::store& s) { s.requeue(id, core::now(), "daemon stopping"); });
+      change([id](storage::store& s) { s.release_claim(id, core::now(), "daemon stopping"); });
     }
   }
   asio::steady_timer t(io_);

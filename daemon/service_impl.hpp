@@ -152,7 +152,7 @@ class service final : public channel::events {
   void retry_or_fail(const storage::outbox_row& row, const std::string& reason, bool maybe_sent = false);
   void recover_from_throttling(channel_slot& slot);
   channel_slot* find_slot(const std::string& name);
-  std::vector<channel_choice_input> channel_view() const;
+  std::vector<channel_choice_input> channel_view();
   bool normal_allowed_now() const;
   void reload();
   /// Reload, channels (service.cpp): starts channels new in `cfg`, stops removed ones, rebuilds those

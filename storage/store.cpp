@@ -1099,18 +1099,32 @@ void store::mark_delivered(std::int64_t id) {
 }
 
 void store::requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt) {
+  back_to_queue(id, next_attempt_at, reason, in_doubt, false);
+}
+
+void store::release_claim(std::int64_t id, core::time_point next_attempt_at, const std::string& reason) {
+  back_to_queue(id, next_attempt_at, reason, false, true);
+}
+
+void store::back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
+                          bool not_attempted) {
   atomic_op op(*db_);
   std::string phone;
   {
     use q(stmt("UPDATE outbox SET state = 0, next_attempt_at = :n, reason = :r, updated_at = :t, "
-               "in_doubt = max(in_doubt, :d) WHERE id = :id AND state IN (1, 2) RETURNING phone"));
+               "in_doubt = max(in_doubt, :d), attempts = max(0, attempts - :g) WHERE id = :id "
+               "AND (state = 1 OR (state = 2 AND :g = 0)) RETURNING phone"));
     q->bind(":d", in_doubt ? 1 : 0);
+    q->bind(":g", not_attempted ? 1 : 0);
     q->bind(":n", static_cast<std::int64_t>(core::to_millis(next_attempt_at)));
     q->bind(":r", reason);
     q->bind(":t", now_ms());
     q->bind(":id", id);
-    if (q->executeStep()) phone = q->getColumn(0).getString();
-    while (q->executeStep()) {
+    // A row no longer in flight (cancelled, finished) matches nothing; stepping a finished statement throws.
+    if (q->executeStep()) {
+      phone = q->getColumn(0).getString();
+      while (q->executeStep()) {
+      }
     }
   }
   // The person may have opted out while this row was in flight: opt-out is absolute.

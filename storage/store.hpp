@@ -275,6 +275,9 @@ class store {  // one instance per thread; not thread-safe
   /// Back to the queue for another attempt. `in_doubt`: the last attempt may have reached the
   /// network (its answer was lost), so the next one may be a duplicate and is counted as such.
   void requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt = false);
+  /// Back to the queue without having been handed to any channel (no channel up, all at their caps, a
+  /// stop or reload): as requeue, and the claim's attempt is given back.
+  void release_claim(std::int64_t id, core::time_point next_attempt_at, const std::string& reason);
   std::int64_t expire_due(core::time_point now);  ///< queued rows past expires_at → expired
   /// Start-up, after a crash: rows left in `sending` go back to the queue; those a channel's dispatch fence
   /// names may have reached the network and are flagged in doubt (returned count), the others were
@@ -365,6 +368,8 @@ class store {  // one instance per thread; not thread-safe
  private:
   SQLite::Statement& stmt(const std::string& sql) const;  ///< cached, reset, bindings cleared
   void migrate();
+  void back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
+                     bool not_attempted);
   std::int64_t cancel_ineligible(const std::string& phone);
   std::optional<std::int64_t> aspiration_id(std::string_view ticket) const;
 

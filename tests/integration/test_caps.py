@@ -1,6 +1,6 @@
 """Issue 3, per-channel hourly_cap and daily_cap (carriers block SIM cards that burst): a broadcast to
 more recipients than the cap hands exactly the cap's worth of messages to the channel; the rest wait
-in the queue, none fails. With two channels, where the overflow goes is what route() decides.
+in the queue, none fails. With two channels, the overflow goes to the one under its cap.
 
 The caps count per village-local hour and day (daemon/service.cpp under_caps); a test that happens to
 straddle the top of an hour (WIB) is skipped rather than misread. "Nothing more is sent" is observed
@@ -80,15 +80,22 @@ class CapsTest(unittest.TestCase):
                     self.skipTest("the village hour turned during the test: the hourly count restarted")
 
     def test_two_channels_overflow(self):
-        # route() (daemon/service.cpp) picks the first SMS channel that is up, whatever its caps: the
-        # capped channel's overflow waits for it and does NOT move to the uncapped one. If the lead
-        # teaches route() to skip a channel at its cap, the second half of this test changes with it.
+        # The capped channel sends its cap's worth; route() skips a channel at its cap, so the rest of
+        # the broadcast (and whatever waited in the capped channel's backlog) goes out on the other one.
         hour = village_hour()
         d = self.start([harness.sim_channel(tps=200, window=50, dlr_delay_ms=20, hourly_cap=5, name="sim-a"),
                         harness.sim_channel(tps=200, window=50, dlr_delay_ms=20, name="sim-b")])
-        bid = d.broadcast("--all", "--text", "Pembagian bibit kakao Rabu 09.00 di kantor wali nagari.")
-        self.wait_capped(d, bid, 5)
-        self.assertEqual(self.channels_used(d), {"sim-a": 5})
+        text = "Pembagian bibit kakao Rabu 09.00 di kantor wali nagari."
+        bid = d.broadcast("--all", "--text", text)
+        s = d.wait_done(bid)
+        self.assertEqual((s["delivered"], s["failed"], s["expired"]), (s["recipients"], 0, 0), s)
+        used = self.channels_used(d)
+        self.assertEqual(set(used), {"sim-a", "sim-b"}, used)
+        self.assertEqual(used["sim-a"], 5, used)
+        self.assertEqual(used["sim-b"], s["recipients"] - 5, used)
+        self.assertEqual(sorted(d.received(text).values()), [1] * s["recipients"], "each recipient exactly once")
+        # Rows moved off the capped channel were never attempted there: no attempt is burnt.
+        self.assertEqual(d.db_query("SELECT max(attempts) FROM outbox WHERE broadcast_id = ?", (bid,))[0][0], 1)
         self.stop(d)
         if village_hour() != hour:
             self.skipTest("the village hour turned during the test: the hourly count restarted")

@@ -136,3 +136,25 @@ TEST_CASE("recover_in_doubt: an unreadable fence or a pre-fence database counts 
     for (const auto& r : claimed) CHECK(read_row(file, r.id) == row_view{0, 1, 1});
   }
 }
+
+TEST_CASE("release_claim: a row never handed over goes back to the queue with its attempt returned") {
+  temp_dir dir;
+  const auto file = dir.path / "kentongan.db";
+  store db(file);
+  db.recover_in_doubt();
+  const auto claimed = six_claimed(db, 3);
+  const auto later = core::now() + std::chrono::seconds{5};
+  db.release_claim(claimed[0].id, later, "no channel up");
+  db.requeue(claimed[1].id, later, "throttled");  // a real attempt: counted
+  db.mark_submitted(claimed[2].id, "sim", "p3", 1);
+  db.release_claim(claimed[2].id, later, "late");  // submitted: not a claim any more, left alone
+  CHECK(read_row(file, claimed[0].id) == row_view{0, 0, 0});
+  CHECK(read_row(file, claimed[1].id) == row_view{0, 1, 0});
+  CHECK(read_row(file, claimed[2].id) == row_view{2, 1, 0});
+  // Claimed again and released again: never below zero.
+  auto again = db.claim_due(later + std::chrono::seconds{1}, 1, true);
+  REQUIRE(again.size() == 1);
+  db.release_claim(again[0].id, later, "no channel up");
+  db.release_claim(again[0].id, later, "no channel up");  // not in sending any more: nothing happens
+  CHECK(read_row(file, again[0].id).attempts == (again[0].id == claimed[1].id ? 1 : 0));
+}
