@@ -57,8 +57,10 @@ class wal_checkpointer {
  public:
   /// Past this many WAL pages a checkpoint is requested from the thread.
   static constexpr int request_pages = 1000;
-  /// The thread leaves at most this many pages for the writer to copy inline.
+  /// The thread leaves at most this many pages for the writer to copy inline, or up to
+  /// longest_tail_pages (4 MiB) when its passes stop shortening the tail (a slow disk).
   static constexpr int tail_pages = 256;
+  static constexpr int longest_tail_pages = 1024;
   /// Past this many (32 MiB) the writer checkpoints itself, whatever is left: a long read (a report
   /// over a million rows on the reader thread) can keep the thread from copying the WAL's end, and
   /// the WAL must stay bounded (reads and crash recovery stay fast).
@@ -117,14 +119,22 @@ class wal_checkpointer {
       lock.unlock();
       // Each pass copies what the previous one left, so the passes shorten until the tail is short.
       // Failures (a full disk, a reader in the way) leave the WAL as it is; the next commit asks again.
-      for (;;) {
-        int log = 0, copied = 0;
+      for (int before = -1, gap_before = inline_pages;;) {
+        int log = 0, copied = 0;  // copied: frames of this WAL in the database so far, not in this pass
         if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied) != SQLITE_OK) break;
-        if (log - copied <= tail_pages) {
+        // A pass lasts about one fsync of the database, so what is left after it is what the writer
+        // appended meanwhile: when a slow disk keeps that from shrinking, a somewhat longer tail
+        // is handed over rather than none (the WAL would grow to the inline threshold).
+        const int gap = log - copied;
+        if (gap <= tail_pages || (gap <= longest_tail_pages && gap * 4 > gap_before * 3)) {
           tail_ready_ = true;  // the writer takes it from here; its next commit asks again if needed
           break;
         }
-        if (copied == 0) break;  // a reader holds everything back: wait for the next commit
+        gap_before = gap;
+        // A reader's snapshot holds the rest back (a long read on the reader thread): wait for the
+        // next commit rather than spin.
+        if (copied <= before) break;
+        before = copied;
         std::lock_guard stop(mutex_);
         if (stopping_) break;
       }
