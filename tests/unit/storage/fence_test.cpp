@@ -4,27 +4,14 @@
 #include <cstdlib>
 
 #include "tests/unit/storage/conformance.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 using namespace kentongan;
 using namespace kentongan::storage;
 using namespace kentongan::storage::conformance;
+using kentongan::storage::testing::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kentongan-fence-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
 
 struct row_view {
   int state, attempts, in_doubt;

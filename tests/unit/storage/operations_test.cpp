@@ -7,27 +7,14 @@
 
 #include "storage/backup.hpp"
 #include "tests/unit/storage/conformance.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 using namespace kentongan;
 using namespace kentongan::storage;
 using namespace kentongan::storage::conformance;
+using kentongan::storage::testing::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kentongan-ops-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
 
 std::int64_t rows_in(const std::filesystem::path& db, const std::string& table) {
   SQLite::Database raw(db, SQLite::OPEN_READONLY);
