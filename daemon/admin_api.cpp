@@ -658,7 +658,8 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
   }
   if (storage::disk_full() && request.method != "GET") {
     // New work would be refused by the database anyway; say why before it is half done.
-    log_->warn("admin api request refused reason=disk_full path={}", request.path);
+    log_->warn("admin api request refused reason=disk_full path={} (disk full: free space on the database's file system)",
+               request.path);
     co_return http_response{503, "application/json",
                             json{{"error", "disk full: the database cannot be written; free space on its file system "
                                            "(the daemon resumes by itself)"},

@@ -363,8 +363,8 @@ void service::change(std::function<void(storage::store&)> fn, std::function<void
   flush_updates();  // in order: a requeue or failure never overtakes an earlier result
   if (storage::disk_full() && std::chrono::steady_clock::now() - disk_full_logged_ > std::chrono::seconds{10}) {
     disk_full_logged_ = std::chrono::steady_clock::now();
-    log_->error("database changes wait for disk space reason=disk_full (free space on the database's file system; "
-                "accepted work is kept in order and written when space returns)");
+    log_->error("database changes wait for disk space reason=disk_full (disk full: free space on the database's file "
+                "system; accepted work is kept in order and written when space returns)");
   }
   // Disk full (issue 9): the writer holds the change, in order with the others, until space
   // returns; an accepted message's state change is never dropped nor reordered.
@@ -381,6 +381,8 @@ void service::change(std::function<void(storage::store&)> fn, std::function<void
 }
 
 void service::wake_dispatcher() {
+  // Already woken: the loop has not looked yet, and one cancel is enough (inbound bursts call this per message).
+  if (dispatch_woken_) return;
   dispatch_woken_ = true;
   dispatch_timer_.cancel();
 }

@@ -7,26 +7,13 @@
 
 #include "storage/schema.hpp"
 #include "tests/unit/storage/conformance.hpp"
+#include "tests/unit/storage/temp_dir.hpp"
 
 using namespace kentongan;
 using namespace kentongan::storage;
+using kentongan::storage::testing::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kentongan-storage-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
 
 struct sqlite_factory {
   temp_dir dir;
