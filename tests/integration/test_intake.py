@@ -78,6 +78,18 @@ class IntakeTest(IntakeHelpers, DaemonTest):
                                  "the CEK answer", deadline_s=60)
         cek = [t for ph, _, t in got if ph == RESIDENT and "Saluran sudah dibersihkan." in t][-1]
         self.assertIn("diproses", cek)
+        # A bare CEK answers about the sender's latest aspiration (store::latest_aspiration_of).
+        self.d.cli("sim", "send", "--from", RESIDENT, "CEK")
+        self.d.wait_phones(lambda m: len([t for ph, _, t in m if ph == RESIDENT and ticket in t
+                                          and "Saluran sudah dibersihkan." in t]) >= 3,
+                           "the answer to a bare CEK", deadline_s=60)
+        # Someone who never reported anything is told so, not shown another person's ticket.
+        stranger = "+6281299887766"
+        before = len(self.texts_to(stranger))
+        self.d.cli("sim", "send", "--from", stranger, "CEK")
+        got = self.d.wait_phones(lambda m: len([1 for ph, _, t in m if ph == stranger]) > before,
+                                 "the answer to a stranger's bare CEK", deadline_s=60)
+        self.assertNotIn(ticket, [t for ph, _, t in got if ph == stranger][-1])
 
         # History: created, two answers, the status change they caused.
         a = self.show(ticket)
