@@ -358,6 +358,7 @@ void service::reload_intake() {
   auto* self = this;
   change([self, next](storage::store&) {
     auto& st = *self->intake_;
+    if (st.generation >= next->generation) return;  // run again in its batch: already taken, and moved from
     st.settings = std::move(next->settings);
     st.tagger = std::move(next->tagger);
     st.flood = std::move(next->flood);
@@ -403,6 +404,7 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
   auto prepared = std::make_shared<const prepared_inbound>(prepare_inbound(*intake_->io_rules, message.from, message.text));
   change(
       [self, channel_name, message, stored, effects, prepared](storage::store& s) {
+        *effects = inbound_effects{};  // the job may run again (store::writer::post_held_while_full)
         const auto id = s.store_inbound(channel_name, message.provider_id, message.from, message.text, message.received_at);
         *stored = true;
         if (!id) return;  // a redelivery: stored once already, nothing happens twice

@@ -396,6 +396,9 @@ class writer {
   /// As post(), for a change to work already accepted (a message's state): while the disk is full
   /// it is held, in order with the other held changes, and committed once space returns; `done`
   /// hears of it then (or of the disk-full error if the writer stops first). Never reordered.
+  /// Such a job may run more than once before it commits (after a full disk, or when another job of
+  /// its batch fails, the batch runs again): it must leave nothing outside the database that a second
+  /// run would double.
   void post_held_while_full(job j, completion done = {});
   void stop();  ///< finish queued jobs, checkpoint WAL, join
   std::uint64_t commits() const;  ///< for metrics and tests

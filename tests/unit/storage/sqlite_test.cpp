@@ -1,8 +1,10 @@
 // The SQLite backend: runs the conformance suite, plus what only SQLite has (files, migrations, pragmas).
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <tuple>
 
 #include "storage/schema.hpp"
@@ -235,55 +237,79 @@ TEST_CASE("under one small commit after another the WAL starts again well below 
 // The writer's savepoints are prepared once (storage/writer.cpp): a failing job must still be rolled
 // back alone, before, between and after others, and an aspiration half made must leave nothing.
 TEST_CASE("a failing job is rolled back alone; a failed aspiration leaves no row behind") {
-  temp_dir dir;
-  const auto file = dir.path / "kentongan.db";
-  std::vector<std::exception_ptr> results(4);
-  {
-    writer w(file);
-    std::vector<std::future<void>> done;
-    std::vector<std::promise<void>> promises(4);
-    const std::vector<std::function<void(store&)>> jobs{
-        [](store& s) { s.log_event("kept", "1", ""); },
-        [](store& s) {
-          s.log_event("lost", "2", "");
-          throw std::runtime_error("job 2 fails");
-        },
-        [](store& s) {
-          // An inbox row that does not exist: the aspiration's savepoint is rolled back and released,
-          // and the job, which caught the error, goes on inside its own.
-          aspiration_spec spec;
-          spec.phone = "+6281200000009";
-          spec.text = "lampu mati";
-          spec.tags = {"infrastruktur"};
-          spec.inbox_id = 999999;
-          spec.received_at = core::now();
-          s.log_event("kept", "3", "");
-          try {
-            s.create_aspiration(spec);
-          } catch (const std::exception&) {
-            s.log_event("kept", "3 caught", "");
-          }
-        },
-        [](store& s) { s.log_event("kept", "4", ""); },
-    };
-    for (std::size_t i = 0; i < jobs.size(); ++i)
-      w.post(jobs[i], [&results, &promises, i](std::exception_ptr e) {
-        results[i] = e;
-        promises[i].set_value();
+  // Both ways a batch runs: posted jobs each in a savepoint; changes to accepted work (held while the
+  // disk is full) first all together, and when one fails the batch again job by job.
+  for (const bool held : {false, true}) {
+    CAPTURE(held);
+    temp_dir dir;
+    const auto file = dir.path / "kentongan.db";
+    std::vector<std::exception_ptr> results(4);
+    std::atomic<int> first_job_runs{0};
+    {
+      writer w(file);
+      std::vector<std::promise<void>> promises(4);
+      // Holds the writer until every job is posted, so that the four share one batch.
+      std::promise<void> all_posted, holding;
+      auto posted = all_posted.get_future().share();
+      w.post([posted, &holding](store&) {
+        holding.set_value();
+        posted.wait();
       });
-    for (auto& p : promises) p.get_future().get();
+      holding.get_future().wait();  // the holder runs in a batch of its own
+      const std::vector<std::function<void(store&)>> jobs{
+          [&first_job_runs](store& s) {
+            ++first_job_runs;
+            s.log_event("kept", "1", "");
+          },
+          [](store& s) {
+            s.log_event("lost", "2", "");
+            throw std::runtime_error("job 2 fails");
+          },
+          [](store& s) {
+            // An inbox row that does not exist: the aspiration's savepoint is rolled back and released,
+            // and the job, which caught the error, goes on inside its own.
+            aspiration_spec spec;
+            spec.phone = "+6281200000009";
+            spec.text = "lampu mati";
+            spec.tags = {"infrastruktur"};
+            spec.inbox_id = 999999;
+            spec.received_at = core::now();
+            s.log_event("kept", "3", "");
+            try {
+              s.create_aspiration(spec);
+            } catch (const std::exception&) {
+              s.log_event("kept", "3 caught", "");
+            }
+          },
+          [](store& s) { s.log_event("kept", "4", ""); },
+      };
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        auto done = [&results, &promises, i](std::exception_ptr e) {
+          results[i] = e;
+          promises[i].set_value();
+        };
+        if (held)
+          w.post_held_while_full(jobs[i], done);
+        else
+          w.post(jobs[i], done);
+      }
+      all_posted.set_value();
+      for (auto& p : promises) p.get_future().get();
+    }
+    CHECK_FALSE(results[0]);
+    CHECK(results[1]);
+    CHECK_FALSE(results[2]);
+    CHECK_FALSE(results[3]);
+    // Held jobs ran once all together, then (job 2 failed) once more each in its savepoint.
+    CHECK(first_job_runs.load() == (held ? 2 : 1));
+    SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT group_concat(subject, ',') FROM (SELECT subject FROM events WHERE kind IN ('kept', "
+                        "'lost') ORDER BY id)")
+              .getString() == "1,3,3 caught,4");
+    CHECK(db.execAndGet("SELECT count(*) FROM aspirations").getInt64() == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM aspiration_tags").getInt64() == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM aspiration_history").getInt64() == 0);
   }
-  CHECK_FALSE(results[0]);
-  CHECK(results[1]);
-  CHECK_FALSE(results[2]);
-  CHECK_FALSE(results[3]);
-  SQLite::Database db(file.string(), SQLite::OPEN_READONLY);
-  CHECK(db.execAndGet("SELECT group_concat(subject, ',') FROM (SELECT subject FROM events WHERE kind IN ('kept', "
-                      "'lost') ORDER BY id)")
-            .getString() == "1,3,3 caught,4");
-  CHECK(db.execAndGet("SELECT count(*) FROM aspirations").getInt64() == 0);
-  CHECK(db.execAndGet("SELECT count(*) FROM aspiration_tags").getInt64() == 0);
-  CHECK(db.execAndGet("SELECT count(*) FROM aspiration_history").getInt64() == 0);
 }
 
 TEST_CASE("latest_aspiration_of and subscriber_name: a phone's newest aspiration and a subscriber's name") {
