@@ -61,55 +61,39 @@ std::optional<std::int64_t> store::aspiration_id(std::string_view ticket) const 
 }
 
 std::string store::create_aspiration(const aspiration_spec& spec) {
-  // Atomic on its own like detail::atomic_op, with the SAVEPOINT statements prepared once (stmt caches
-  // them): every inbound aspiration passes here, and parsing three statements per message showed in
-  // the writer's profile.
-  auto run = [this](const char* sql) {
-    use q(stmt(sql));
+  auto op = atomic();
+  const auto now = now_ms();
+  {
+    use q(stmt("INSERT INTO aspirations (prefix, kind, status, phone, name, text, channel, inbox_id, received_at, "
+               "updated_at) VALUES (:pf, :k, 'baru', :p, :n, :x, :c, :i, :r, :t)"));
+    q->bind(":pf", spec.prefix);
+    q->bind(":k", spec.kind);
+    q->bind(":p", spec.phone);
+    q->bind(":n", spec.name);
+    q->bind(":x", spec.text);
+    q->bind(":c", spec.channel);
+    if (spec.inbox_id) q->bind(":i", *spec.inbox_id);
+    else q->bind(":i");
+    q->bind(":r", static_cast<std::int64_t>(core::to_millis(spec.received_at)));
+    q->bind(":t", now);
     q->exec();
-  };
-  run("SAVEPOINT op");
-  try {
-    const auto now = now_ms();
-    {
-      use q(stmt("INSERT INTO aspirations (prefix, kind, status, phone, name, text, channel, inbox_id, received_at, "
-                 "updated_at) VALUES (:pf, :k, 'baru', :p, :n, :x, :c, :i, :r, :t)"));
-      q->bind(":pf", spec.prefix);
-      q->bind(":k", spec.kind);
-      q->bind(":p", spec.phone);
-      q->bind(":n", spec.name);
-      q->bind(":x", spec.text);
-      q->bind(":c", spec.channel);
-      if (spec.inbox_id) q->bind(":i", *spec.inbox_id);
-      else q->bind(":i");
-      q->bind(":r", static_cast<std::int64_t>(core::to_millis(spec.received_at)));
-      q->bind(":t", now);
-      q->exec();
-    }
-    const auto id = db_->getLastInsertRowid();
-    for (const auto& tag : spec.tags) {
-      use q(stmt("INSERT OR IGNORE INTO aspiration_tags (aspiration_id, tag) VALUES (:a, :g)"));
-      q->bind(":a", id);
-      q->bind(":g", tag);
-      q->exec();
-    }
-    {
-      use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
-                 "VALUES (:a, :t, 'warga', 'created', 'baru', '')"));
-      q->bind(":a", id);
-      q->bind(":t", now);
-      q->exec();
-    }
-    run("RELEASE op");
-    return core::format_ticket(spec.prefix, id);
-  } catch (...) {
-    try {
-      run("ROLLBACK TO op");
-      run("RELEASE op");
-    } catch (...) {  // the database is broken; the first exception is the one worth reporting
-    }
-    throw;
   }
+  const auto id = db_->getLastInsertRowid();
+  for (const auto& tag : spec.tags) {
+    use q(stmt("INSERT OR IGNORE INTO aspiration_tags (aspiration_id, tag) VALUES (:a, :g)"));
+    q->bind(":a", id);
+    q->bind(":g", tag);
+    q->exec();
+  }
+  {
+    use q(stmt("INSERT INTO aspiration_history (aspiration_id, at, actor, action, status, text) "
+               "VALUES (:a, :t, 'warga', 'created', 'baru', '')"));
+    q->bind(":a", id);
+    q->bind(":t", now);
+    q->exec();
+  }
+  op.commit();
+  return core::format_ticket(spec.prefix, id);
 }
 
 std::optional<aspiration_row> store::find_aspiration(std::string_view ticket) const {
@@ -140,7 +124,7 @@ std::string store::subscriber_name(const std::string& phone) const {
 void store::add_answer(std::string_view ticket, const std::string& actor, const std::string& text) {
   const auto id = aspiration_id(ticket);
   if (!id) throw storage_error("no aspiration " + std::string(ticket));
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
   std::string status;
   {
@@ -172,7 +156,7 @@ void store::set_status(std::string_view ticket, std::string_view status, const s
     throw storage_error("unknown aspiration status '" + std::string(status) + "'");
   const auto id = aspiration_id(ticket);
   if (!id) throw storage_error("no aspiration " + std::string(ticket));
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
   {
     // A closing text (SELESAI <tiket> <teks>, a rejection reason) is also what the resident sees as the answer.
@@ -201,7 +185,7 @@ void store::set_status(std::string_view ticket, std::string_view status, const s
 void store::add_tags(std::string_view ticket, const std::vector<std::string>& tags, const std::string& actor) {
   const auto id = aspiration_id(ticket);
   if (!id) throw storage_error("no aspiration " + std::string(ticket));
-  atomic_op op(*db_);
+  auto op = atomic();
   std::string added;
   for (const auto& tag : tags) {
     use q(stmt("INSERT OR IGNORE INTO aspiration_tags (aspiration_id, tag) VALUES (:a, :g)"));
@@ -226,7 +210,7 @@ bool store::set_kind(std::string_view ticket, std::string_view kind, const std::
     throw storage_error("unknown aspiration kind '" + std::string(kind) + "'");
   const auto id = aspiration_id(ticket);
   if (!id) throw storage_error("no aspiration " + std::string(ticket));
-  atomic_op op(*db_);
+  auto op = atomic();
   std::string old;
   {
     use q(stmt("SELECT kind FROM aspirations WHERE id = :id"));

@@ -8,7 +8,7 @@ using detail::atomic_op;
 using detail::use;
 
 void store::create_poll(std::int64_t broadcast_id, const poll_spec& spec) {
-  atomic_op op(*db_);
+  auto op = atomic();
   {
     use q(stmt("INSERT INTO polls (broadcast_id, question, until) SELECT id, :q, :u FROM broadcasts WHERE id = :b"));
     q->bind(":q", spec.question);

@@ -188,6 +188,10 @@ SQLite::Statement& store::stmt(const std::string& sql) const {
 void store::begin() { db_->exec("BEGIN IMMEDIATE"); }
 void store::commit() { db_->exec("COMMIT"); }
 void store::rollback() { db_->exec("ROLLBACK"); }
+detail::atomic_op store::atomic() const {
+  return detail::atomic_op(stmt("SAVEPOINT op"), stmt("RELEASE op"), stmt("ROLLBACK TO op"));
+}
+
 void store::savepoint() { db_->exec("SAVEPOINT job"); }
 void store::release() { db_->exec("RELEASE job"); }
 void store::rollback_to() { db_->exec("ROLLBACK TO job"); }
@@ -202,7 +206,7 @@ void store::checkpoint() {
 sync_report store::sync_config(const std::vector<core::group>& groups, const std::vector<core::subscriber>& subs,
                                const std::vector<core::officer>& officers) {
   sync_report report;
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
 
   // Groups: the config is their only source.
@@ -419,7 +423,7 @@ sync_report store::sync_config(const std::vector<core::group>& groups, const std
 }
 
 void store::subscribe(const std::string& phone, const std::string& group, core::consent_source source) {
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
   std::int64_t gid = 0;
   {
@@ -478,7 +482,7 @@ void store::subscribe(const std::string& phone, const std::string& group, core::
 }
 
 std::int64_t store::opt_out(const std::string& phone, std::optional<std::string> group) {
-  atomic_op op(*db_);
+  auto op = atomic();
   {
     use q(stmt("INSERT OR IGNORE INTO opt_outs (phone, group_slug, created_at) VALUES (:p, :g, :t)"));
     q->bind(":p", phone);
@@ -535,7 +539,7 @@ bool store::is_opted_out(const std::string& phone, const std::string& group) con
 forget_report store::forget(const std::string& phone) {
   forget_report r;
   if (phone.empty()) return r;
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
   const auto run = [&](const char* sql) {
     use q(stmt(sql));
@@ -650,7 +654,7 @@ std::int64_t store::member_count(const std::string& group) const {
 // ---- broadcasts ----
 
 std::int64_t store::create_broadcast(const broadcast_spec& spec) {
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
   {
     use q(stmt("INSERT INTO broadcasts (text, template_name, all_subscribers, priority, send_at, expires_at, "
@@ -763,7 +767,7 @@ std::vector<broadcast_row> store::list_broadcasts(std::size_t limit) const {
 }
 
 std::size_t store::expand_broadcast(std::int64_t id, std::size_t batch) {
-  atomic_op op(*db_);
+  auto op = atomic();
   std::int64_t cursor = 0, resend_of = 0;
   bool only_failed = false;
   {
@@ -906,7 +910,7 @@ std::map<std::string, state_counts> store::counts_by(std::int64_t broadcast_id, 
 }
 
 std::int64_t store::cancel_broadcast(std::int64_t id) {
-  atomic_op op(*db_);
+  auto op = atomic();
   const auto now = now_ms();
   std::int64_t n = 0;
   {
@@ -930,7 +934,7 @@ std::int64_t store::cancel_broadcast(std::int64_t id) {
 std::int64_t store::resend(std::int64_t id, bool only_failed) {
   const auto original = get_broadcast(id);
   if (!original) throw storage_error("no broadcast " + std::to_string(id));
-  atomic_op op(*db_);
+  auto op = atomic();
   auto spec = original->spec;
   spec.send_at.reset();
   spec.expires_at.reset();
@@ -990,7 +994,7 @@ void store::export_deliveries(std::int64_t broadcast_id, const std::function<voi
 // ---- outbox ----
 
 std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit, bool normal_allowed) {
-  atomic_op op(*db_);
+  auto op = atomic();
   std::vector<outbox_row> out;
   const auto t = static_cast<std::int64_t>(core::to_millis(now));
   {
@@ -1108,7 +1112,7 @@ void store::release_claim(std::int64_t id, core::time_point next_attempt_at, con
 
 void store::back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
                           bool not_attempted) {
-  atomic_op op(*db_);
+  auto op = atomic();
   std::string phone;
   {
     use q(stmt("UPDATE outbox SET state = 0, next_attempt_at = :n, reason = :r, updated_at = :t, "
@@ -1191,7 +1195,7 @@ std::optional<std::vector<std::int64_t>> decode_id_ranges(std::string_view text)
 }
 
 std::int64_t store::recover_in_doubt() {
-  atomic_op op(*db_);
+  auto op = atomic();
   bool fence_everything = false;
   std::unordered_set<std::int64_t> fenced;
   {
@@ -1219,20 +1223,15 @@ std::int64_t store::recover_in_doubt() {
   std::int64_t in_doubt = 0;
   const auto t = now_ms();
   for (const auto id : sending) {
-    if (fence_everything || fenced.contains(id)) {
-      use q(stmt("UPDATE outbox SET state = 0, in_doubt = 1, next_attempt_at = :t, updated_at = :t WHERE id = :id"));
-      q->bind(":t", t);
-      q->bind(":id", id);
-      q->exec();
-      ++in_doubt;
-    } else {
-      // Claimed, never handed to a link: the claim's attempt did not happen.
-      use q(stmt("UPDATE outbox SET state = 0, attempts = max(0, attempts - 1), next_attempt_at = :t, updated_at = :t "
-                 "WHERE id = :id"));
-      q->bind(":t", t);
-      q->bind(":id", id);
-      q->exec();
-    }
+    // Not fenced: claimed, never handed to a link, so the claim's attempt did not happen.
+    const bool may_have_been_sent = fence_everything || fenced.contains(id);
+    use q(stmt("UPDATE outbox SET state = 0, in_doubt = max(in_doubt, :d), attempts = max(0, attempts - 1 + :d), "
+               "next_attempt_at = :t, updated_at = :t WHERE id = :id"));
+    q->bind(":d", may_have_been_sent ? 1 : 0);
+    q->bind(":t", t);
+    q->bind(":id", id);
+    q->exec();
+    if (may_have_been_sent) ++in_doubt;
   }
   db_->exec("DELETE FROM dispatch_fence");
   op.commit();

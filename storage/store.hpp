@@ -37,6 +37,10 @@ class Statement;
 
 namespace kentongan::storage {
 
+namespace detail {
+class atomic_op;
+}
+
 /// A broken, unreadable or too-new database, or a misuse of the store. Thrown, never returned.
 struct storage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -367,6 +371,8 @@ class store {  // one instance per thread; not thread-safe
 
  private:
   SQLite::Statement& stmt(const std::string& sql) const;  ///< cached, reset, bindings cleared
+  /// A savepoint for one multi-statement operation, its statements from the cache.
+  detail::atomic_op atomic() const;
   void migrate();
   void back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
                      bool not_attempted);
