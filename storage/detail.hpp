@@ -56,7 +56,7 @@ class atomic_op {
 
  private:
   static void run(SQLite::Statement& s) {
-    s.tryReset();
+    s.tryReset();  // a nested operation or a failed step may have left it unreset
     s.exec();
     s.tryReset();
   }

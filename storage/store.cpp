@@ -192,9 +192,19 @@ detail::atomic_op store::atomic() const {
   return detail::atomic_op(stmt("SAVEPOINT op"), stmt("RELEASE op"), stmt("ROLLBACK TO op"));
 }
 
-void store::savepoint() { db_->exec("SAVEPOINT job"); }
-void store::release() { db_->exec("RELEASE job"); }
-void store::rollback_to() { db_->exec("ROLLBACK TO job"); }
+// Prepared once, from the statement cache: the writer runs two of these for every job.
+void store::savepoint() {
+  use q(stmt("SAVEPOINT job"));
+  q->exec();
+}
+void store::release() {
+  use q(stmt("RELEASE job"));
+  q->exec();
+}
+void store::rollback_to() {
+  use q(stmt("ROLLBACK TO job"));
+  q->exec();
+}
 void store::checkpoint() {
   SQLite::Statement q(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
   while (q.executeStep()) {

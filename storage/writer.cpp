@@ -152,45 +152,6 @@ class wal_checkpointer {
   std::thread thread_;
 };
 
-/// The per-job SAVEPOINT, RELEASE and ROLLBACK TO, prepared once: store::savepoint() and friends
-/// parse their statement on every call, and the writer runs two of them for every job (every inbound
-/// message is a job). Finalised before the connection closes (declared after the store).
-class job_savepoint {
- public:
-  explicit job_savepoint(sqlite3* db) : db_(db) {
-    prepare("SAVEPOINT job", open_);
-    prepare("RELEASE job", release_);
-    prepare("ROLLBACK TO job", rollback_to_);
-  }
-  ~job_savepoint() {
-    sqlite3_finalize(open_);
-    sqlite3_finalize(release_);
-    sqlite3_finalize(rollback_to_);
-  }
-  job_savepoint(const job_savepoint&) = delete;
-  job_savepoint& operator=(const job_savepoint&) = delete;
-
-  void open() { run(open_); }
-  void release() { run(release_); }
-  void rollback_to() { run(rollback_to_); }
-
- private:
-  void prepare(const char* sql, sqlite3_stmt*& out) {
-    if (const int rc = sqlite3_prepare_v2(db_, sql, -1, &out, nullptr); rc != SQLITE_OK) throw SQLite::Exception(db_, rc);
-  }
-  /// Throws SQLite::Exception like store::savepoint() did, so classify() still recognises a full disk.
-  void run(sqlite3_stmt* s) {
-    const int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) throw SQLite::Exception(db_, rc);
-  }
-
-  sqlite3* db_;
-  sqlite3_stmt* open_ = nullptr;
-  sqlite3_stmt* release_ = nullptr;
-  sqlite3_stmt* rollback_to_ = nullptr;
-};
-
 }  // namespace
 
 sqlite3* store::connection_handle() const { return db_->getHandle(); }
@@ -252,16 +213,13 @@ std::uint64_t writer::commits() const { return commits_.load(); }
 
 void writer::run(std::filesystem::path file, std::promise<void>* opened) {
   std::unique_ptr<store> db;
-  std::unique_ptr<job_savepoint> job_savepoints;  // after db: finalised before the connection closes
   try {
     db = std::make_unique<store>(file);
-    job_savepoints = std::make_unique<job_savepoint>(db->connection_handle());
   } catch (...) {
     opened->set_exception(std::current_exception());
     return;
   }
   opened->set_value();  // `opened` dies with the constructor: not touched after this
-  auto& savepoint = *job_savepoints;
   // Every job runs in a savepoint, so SQLite keeps the original of each page a job changes in a
   // sub-journal; past 64 KiB (16 pages; an inbound message changes about 20) it went to a temporary
   // file, one pwrite per page: 38 pwrites per stored message in a burst (strace, 10,000 messages),
@@ -358,10 +316,10 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
       try {
         db->begin();
         for (std::size_t i = 0; i < batch.size(); ++i) {
-          if (job_by_job) savepoint.open();
+          if (job_by_job) db->savepoint();
           try {
             batch[i].work(*db);
-            if (job_by_job) savepoint.release();
+            if (job_by_job) db->release();
           } catch (...) {
             results[i] = classify(std::current_exception());
             if (is_disk_full(results[i])) throw;  // the whole batch waits, in order
@@ -369,8 +327,8 @@ void writer::run(std::filesystem::path file, std::promise<void>* opened) {
               run_again = true;
               break;
             }
-            savepoint.rollback_to();
-            savepoint.release();
+            db->rollback_to();
+            db->release();
           }
         }
         if (run_again) {
