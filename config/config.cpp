@@ -336,6 +336,21 @@ class loader {
         what += " (is a comma missing before it?)";
       errors_.push_back({file_.string(), at.line, at.column, "JSON " + what});
       return finish();
+    } catch (const json::out_of_range& e) {
+      // nlohmann refuses a number beyond a double's range (out_of_range.406, "number overflow parsing
+      // '1e999'") without a byte position: find the token it quotes to point at it.
+      std::string what = e.what();
+      if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
+      text_position at{1, 1};
+      if (const auto open = what.find('\''), close = what.rfind('\'');
+          open != std::string::npos && close > open + 1) {
+        if (const auto byte = text_.find(std::string_view(what).substr(open + 1, close - open - 1));
+            byte != std::string_view::npos)
+          at = position_of_byte(text_, byte);
+      }
+      errors_.push_back({file_.string(), at.line, at.column,
+                         "JSON " + what + " (the number is too large for any setting; write a smaller one)"});
+      return finish();
     }
     index_ = index_json(text_);
     for (const auto& d : index_.duplicates) {

@@ -685,6 +685,12 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
       std::string why = e.what();
       if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
       co_return error_reply(400, "the request body is not valid JSON: " + why);
+    } catch (const json::out_of_range& e) {
+      // A number beyond a double's range ("number overflow parsing '1e999'") is refused by nlohmann
+      // with out_of_range, not parse_error.
+      std::string why = e.what();
+      if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
+      co_return error_reply(400, "the request body is not valid JSON: " + why);
     }
     if (!body.is_object()) co_return error_reply(400, "the request body must be a JSON object {…}");
   }
