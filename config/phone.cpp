@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
 
 namespace kentongan::config {
 namespace {
@@ -183,7 +184,25 @@ phone_result normalise(std::string_view input, std::string_view default_region, 
 }  // namespace
 
 phone_result normalise_phone(std::string_view input, std::string_view default_region) {
-  return normalise(input, default_region, true);
+  // Senders recur (a village texts from a few thousand numbers) and one message's sender is normalised
+  // more than once on its way in, while libphonenumber's type check runs a dozen regexes: a small memo
+  // per thread, keyed by region and spelling. The answer for its own E.164 is the same answer
+  // (phone_test checks it), so that spelling is remembered too.
+  thread_local std::unordered_map<std::string, phone_result> known;
+  std::string key;
+  key.reserve(default_region.size() + 1 + input.size());
+  key.append(default_region).append(1, '|').append(input);
+  if (const auto it = known.find(key); it != known.end()) return it->second;
+  auto result = normalise(input, default_region, true);
+  if (known.size() >= 4096) known.clear();  // bounded; refilled by the senders that recur
+  if (result.ok() && result.e164 != input) {
+    std::string canonical;
+    canonical.reserve(default_region.size() + 1 + result.e164.size());
+    canonical.append(default_region).append(1, '|').append(result.e164);
+    known.emplace(std::move(canonical), result);
+  }
+  known.emplace(std::move(key), result);
+  return result;
 }
 
 phone_result normalise_phone_without_fast_path(std::string_view input, std::string_view default_region) {

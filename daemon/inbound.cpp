@@ -416,7 +416,7 @@ void service::on_inbound(const std::string& channel_name, channel::inbound messa
       [self, ack, stored, effects](std::exception_ptr e) {
         if (ack) ack(!e && *stored);
         self->apply_inbound_effects(*effects);
-        self->wake_dispatcher();
+        self->wake_dispatcher_for_new_rows();
       });
 }
 

@@ -145,6 +145,10 @@ class service final : public channel::events {
   /// Aspiration, export and poll routes (aspirations_api.cpp); nullopt when the route is not theirs.
   asio::awaitable<std::optional<http_response>> handle_intake_http(const http_request& request, const nlohmann::json& body);
   void wake_dispatcher();
+  /// After rows were queued: wakes the dispatcher only if it would claim them now.
+  void wake_dispatcher_for_new_rows();
+  /// How many rows the dispatch loop claims now: 0 while a claim runs or its backlog is above half.
+  std::size_t claim_limit();
   void wake_scheduler();
   void pump(channel_slot& slot);
   std::size_t backlog_size() const;

@@ -72,13 +72,14 @@ std::int64_t store::inbound_count(const std::string& phone, core::time_point sin
 
 std::optional<std::int64_t> store::find_repeat(const std::string& phone, const std::string& text,
                                                core::time_point since, std::int64_t before_id) const {
-  use q(stmt("SELECT id FROM inbox WHERE phone = :p AND received_at >= :s AND text = :x AND id < :b "
-             "ORDER BY id DESC LIMIT 1"));
+  // max(id), not ORDER BY id DESC LIMIT 1: the rows come by inbox_phone (phone, received_at), and an
+  // ORDER BY on id would build a temporary B-tree for every inbound message.
+  use q(stmt("SELECT max(id) FROM inbox WHERE phone = :p AND received_at >= :s AND text = :x AND id < :b"));
   q->bind(":p", phone);
   q->bind(":s", static_cast<std::int64_t>(core::to_millis(since)));
   q->bind(":x", text);
   q->bind(":b", before_id);
-  if (!q->executeStep()) return std::nullopt;
+  if (!q->executeStep() || q->getColumn(0).isNull()) return std::nullopt;
   return q->getColumn(0).getInt64();
 }
 

@@ -192,5 +192,16 @@ TEST_CASE("the fast path for Indonesian mobiles gives libphonenumber's answers")
     CHECK(fast.e164 == full.e164);
     CHECK(fast.error == full.error);
     CHECK(fast.fixed_line == full.fixed_line);
+    // Asked again (now from normalise_phone's per-thread memo) the answer is the same; and a number's
+    // own E.164 normalises to itself with the same type, which is why the memo keeps that spelling too.
+    const auto again = config::normalise_phone(r.input, r.region);
+    CHECK(again.e164 == fast.e164);
+    CHECK(again.error == fast.error);
+    CHECK(again.fixed_line == fast.fixed_line);
+    if (full.ok()) {
+      const auto canonical = config::normalise_phone_without_fast_path(full.e164, r.region);
+      CHECK(canonical.e164 == full.e164);
+      CHECK(canonical.fixed_line == full.fixed_line);
+    }
   }
 }
