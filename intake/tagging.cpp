@@ -158,8 +158,15 @@ tagger::tagger(const std::vector<tag_rule>& rules) {
   rules_.reserve(rules.size());
   for (const auto& r : rules) {
     prepared_rule p{r.tag, {}};
-    for (const auto& w : r.words)
-      if (auto phrase = phrase_of(fold_case(normalise_text(w))); !phrase.empty()) p.phrases.push_back(std::move(phrase));
+    for (const auto& w : r.words) {
+      auto phrase = phrase_of(fold_case(normalise_text(w)));
+      if (phrase.size() == 1) {
+        auto& rules_with_word = single_words_[phrase.front()];
+        if (rules_with_word.empty() || rules_with_word.back() != rules_.size()) rules_with_word.push_back(rules_.size());
+      } else if (!phrase.empty()) {
+        p.phrases.push_back(std::move(phrase));
+      }
+    }
     rules_.push_back(std::move(p));
   }
 }
@@ -170,16 +177,17 @@ std::vector<std::string> tagger::operator()(std::string_view text) const {
 
   std::vector<std::vector<std::string>> forms;
   for (const auto w : words_of(folded)) forms.push_back(word_forms(w));
-  // Every form of every word, sorted, answers single-word rules in O(log n).
-  std::vector<std::string_view> all;
-  for (const auto& f : forms) all.insert(all.end(), f.begin(), f.end());
-  std::sort(all.begin(), all.end());
+  // Single-word rule words: each form of each word looked up once, whatever the number of rules.
+  std::vector<char> word_hit(rules_.size(), 0);
+  for (const auto& f : forms)
+    for (const auto& form : f)
+      if (const auto it = single_words_.find(std::string_view(form)); it != single_words_.end())
+        for (const auto rule : it->second) word_hit[rule] = 1;
   const auto has = [&](std::size_t position, const std::string& w) {
     const auto& f = forms[position];
     return std::find(f.begin(), f.end(), w) != f.end();
   };
   const auto matches = [&](const std::vector<std::string>& phrase) {
-    if (phrase.size() == 1) return std::binary_search(all.begin(), all.end(), std::string_view(phrase.front()));
     for (std::size_t start = 0; start + phrase.size() <= forms.size(); ++start) {
       std::size_t k = 0;
       while (k < phrase.size() && has(start + k, phrase[k])) ++k;
@@ -188,9 +196,10 @@ std::vector<std::string> tagger::operator()(std::string_view text) const {
     return false;
   };
 
-  for (const auto& rule : rules_) {
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const auto& rule = rules_[i];
     if (std::find(tags.begin(), tags.end(), rule.tag) != tags.end()) continue;
-    if (std::any_of(rule.phrases.begin(), rule.phrases.end(), matches)) tags.push_back(rule.tag);
+    if (word_hit[i] || std::any_of(rule.phrases.begin(), rule.phrases.end(), matches)) tags.push_back(rule.tag);
   }
   if (tags.empty()) tags.emplace_back(fallback_tag);
   return tags;

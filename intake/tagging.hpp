@@ -4,8 +4,11 @@
 
 #include "intake/settings.hpp"
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace kentongan::intake {
@@ -30,9 +33,15 @@ class tagger {
  private:
   struct prepared_rule {
     std::string tag;
-    std::vector<std::vector<std::string>> phrases;  ///< folded words of each rule word
+    std::vector<std::vector<std::string>> phrases;  ///< folded words of each rule word of two words or more
+  };
+  struct word_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view w) const noexcept { return std::hash<std::string_view>{}(w); }
   };
   std::vector<prepared_rule> rules_;
+  /// Rule words of one word → the rules that have it: a message's word forms are looked up here.
+  std::unordered_map<std::string, std::vector<std::size_t>, word_hash, std::equal_to<>> single_words_;
 };
 
 /// The base-form candidates tag() compares with rule words, for tests and `check-config`
