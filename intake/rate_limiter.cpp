@@ -12,10 +12,7 @@ rate_limiter::rate_limiter(std::uint32_t burst, clock::duration period, std::siz
 
 void rate_limiter::expire(clock::time_point now) {
   // A key whose arrival time has passed has a full bucket: the same as a key never seen.
-  while (!by_time_.empty() && by_time_.begin()->first <= now) {
-    by_key_.erase(by_time_.begin()->second);
-    by_time_.erase(by_time_.begin());
-  }
+  while (!by_time_.empty() && by_time_.begin()->first <= now) forget_soonest();
 }
 
 bool rate_limiter::allow(std::string_view key, clock::time_point now) {
@@ -26,18 +23,22 @@ bool rate_limiter::allow(std::string_view key, clock::time_point now) {
   if (tat - now > tolerance_) return false;
   const clock::time_point next = tat + interval_;
   if (it != by_key_.end()) {
-    by_time_.erase({it->second, it->first});
+    by_time_.erase({it->second, &it->first});
     it->second = next;
   } else {
-    if (by_key_.size() >= max_keys_) {
-      // Drop the key closest to full: it loses the least memory of past traffic.
-      by_key_.erase(by_time_.begin()->second);
-      by_time_.erase(by_time_.begin());
-    }
+    // Drop the key closest to full: it loses the least memory of past traffic.
+    if (by_key_.size() >= max_keys_) forget_soonest();
     it = by_key_.emplace(std::string(key), next).first;
   }
-  by_time_.emplace(next, it->first);
+  by_time_.emplace(next, &it->first);
   return true;
+}
+
+void rate_limiter::forget_soonest() {
+  const auto soonest = by_time_.begin();
+  const std::string* key = soonest->second;
+  by_time_.erase(soonest);
+  by_key_.erase(by_key_.find(*key));  // by iterator: the key lives in the node being erased
 }
 
 rate_limiter::clock::duration rate_limiter::retry_after(std::string_view key, clock::time_point now) const {

@@ -8,10 +8,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace kentongan::intake {
@@ -35,14 +36,21 @@ class rate_limiter {
 
  private:
   void expire(clock::time_point now);
+  void forget_soonest();
 
   std::uint32_t burst_;
   clock::duration interval_;   ///< period / burst: one token's worth of time
   clock::duration tolerance_;  ///< period - interval: how far ahead a key may run
   std::size_t max_keys_;
-  // GCRA theoretical arrival time per key, and the same pairs ordered by time for expiry.
-  std::map<std::string, clock::time_point, std::less<>> by_key_;
-  std::set<std::pair<clock::time_point, std::string>> by_time_;
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
+  // GCRA theoretical arrival time per key (hashed: tens of thousands of senders are looked up per
+  // message on the writer thread), and the same pairs ordered by time for expiry. The ordered set
+  // points at the map's keys (nodes of an unordered_map do not move), so each sender is stored once.
+  std::unordered_map<std::string, clock::time_point, key_hash, std::equal_to<>> by_key_;
+  std::set<std::pair<clock::time_point, const std::string*>> by_time_;
 };
 
 /// The two limits of issue 5 per sender: inbound messages per minute (beyond it the message is
