@@ -631,8 +631,7 @@ asio::awaitable<http_response> service::metrics() {
   co_return http_response{200, "text/plain; version=0.0.4; charset=utf-8", out, {}};
 }
 
-asio::awaitable<http_response> service::handle_http(const http_request& request_in) {
-  http_request request = request_in;
+asio::awaitable<http_response> service::handle_http(const http_request& request) {
   admin_api api{*this};
   const auto parts = split_path(request.path);
   if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics") {
@@ -699,7 +698,7 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
     if (parts.size() == 2 && parts[1] == "broadcasts") {
       if (m == "POST") co_return co_await api.create_broadcast(body);
       if (m == "GET") {
-        const auto limit = parse_id(request.query.count("limit") ? request.query["limit"] : "20").value_or(20);
+        const auto limit = parse_id(request.query.count("limit") ? request.query.at("limit") : "20").value_or(20);
         co_return co_await api.list_broadcasts(static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, 1000)));
       }
     }
@@ -707,7 +706,7 @@ asio::awaitable<http_response> service::handle_http(const http_request& request_
       const auto id = parse_id(parts[2]);
       if (!id) co_return error_reply(400, "a broadcast id is a number, not '" + parts[2] + "'");
       {
-        const std::string by = request.query.count("by") ? request.query["by"] : std::string{};
+        const std::string by = request.query.count("by") ? request.query.at("by") : std::string{};
         if (parts.size() == 3 && m == "GET") co_return co_await api.broadcast_status(*id, by);
       }
       if (parts.size() == 4 && parts[3] == "cancel" && m == "POST") co_return co_await api.cancel(*id);
