@@ -371,6 +371,7 @@ class store {  // one instance per thread; not thread-safe
 
  private:
   SQLite::Statement& stmt(const std::string& sql) const;  ///< cached, reset, bindings cleared
+  SQLite::Statement& stmt(const char* sql) const;  ///< the same, found by the literal's address first
   /// A savepoint for one multi-statement operation, its statements from the cache.
   detail::atomic_op atomic() const;
   void migrate();
@@ -381,6 +382,7 @@ class store {  // one instance per thread; not thread-safe
 
   std::unique_ptr<SQLite::Database> db_;
   mutable std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+  mutable std::unordered_map<const char*, SQLite::Statement*> by_address_;  ///< into statements_
   bool read_only_ = false;
 };
 
