@@ -43,7 +43,10 @@ class scanner {
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
         advance();
       } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/') {
-        while (!at_end() && peek() != '\n') advance();
+        // As nlohmann's lexer: a line comment ends at CR, LF or a NUL byte, and the NUL is consumed
+        // with it (what follows on that line is JSON again, and must have its positions).
+        while (!at_end() && peek() != '\n' && peek() != '\r' && peek() != '\0') advance();
+        if (!at_end() && peek() == '\0') advance();
       } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '*') {
         advance();
         advance();

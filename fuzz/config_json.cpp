@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -14,7 +15,10 @@
 namespace {
 
 void check(const nlohmann::json& j, const std::string& pointer, const kentongan::config::json_index& index) {
-  if (!index.at.count(pointer)) std::abort();
+  if (!index.at.count(pointer)) {
+    std::fprintf(stderr, "json_index has no position for %s\n", pointer.c_str());
+    std::abort();
+  }
   if (j.is_object()) {
     for (const auto& [key, value] : j.items()) check(value, pointer + "/" + kentongan::config::pointer_token(key), index);
   } else if (j.is_array()) {
