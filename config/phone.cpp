@@ -189,18 +189,17 @@ phone_result normalise_phone(std::string_view input, std::string_view default_re
   // per thread, keyed by region and spelling. The answer for its own E.164 is the same answer
   // (phone_test checks it), so that spelling is remembered too.
   thread_local std::unordered_map<std::string, phone_result> known;
-  std::string key;
-  key.reserve(default_region.size() + 1 + input.size());
-  key.append(default_region).append(1, '|').append(input);
+  const auto key_of = [default_region](std::string_view spelling) {
+    std::string key;
+    key.reserve(default_region.size() + 1 + spelling.size());
+    key.append(default_region).append(1, '|').append(spelling);
+    return key;
+  };
+  auto key = key_of(input);
   if (const auto it = known.find(key); it != known.end()) return it->second;
   auto result = normalise(input, default_region, true);
   if (known.size() >= 4096) known.clear();  // bounded; refilled by the senders that recur
-  if (result.ok() && result.e164 != input) {
-    std::string canonical;
-    canonical.reserve(default_region.size() + 1 + result.e164.size());
-    canonical.append(default_region).append(1, '|').append(result.e164);
-    known.emplace(std::move(canonical), result);
-  }
+  if (result.ok() && result.e164 != input) known.emplace(key_of(result.e164), result);
   known.emplace(std::move(key), result);
   return result;
 }

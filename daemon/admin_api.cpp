@@ -678,15 +678,10 @@ asio::awaitable<http_response> service::handle_http(const http_request& request)
     }
     try {
       body = json::parse(request.body);
-    } catch (const json::parse_error& e) {
-      // e.g. "parse error at line 1, column 9: … invalid string: surrogate U+D800..U+DBFF must be
-      // followed by U+DC00..U+DFFF" (a lone surrogate written as \ud800).
-      std::string why = e.what();
-      if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
-      co_return error_reply(400, "the request body is not valid JSON: " + why);
-    } catch (const json::out_of_range& e) {
-      // A number beyond a double's range ("number overflow parsing '1e999'") is refused by nlohmann
-      // with out_of_range, not parse_error.
+    } catch (const json::exception& e) {
+      // parse_error, e.g. "parse error at line 1, column 9: … invalid string: surrogate U+D800..U+DBFF
+      // must be followed by U+DC00..U+DFFF" (a lone surrogate written as \ud800), or out_of_range for a
+      // number beyond a double's range ("number overflow parsing '1e999'").
       std::string why = e.what();
       if (const auto bracket = why.find("] "); bracket != std::string::npos) why.erase(0, bracket + 2);
       co_return error_reply(400, "the request body is not valid JSON: " + why);
