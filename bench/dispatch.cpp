@@ -39,9 +39,11 @@ int main(int argc, char** argv) {
                                          json{{"text", "Penyuluhan hama kakao di balai desa, Sabtu 08.00"}, {"all", true}}.dump(), token);
   const auto id = json::parse(created.body)["id"].get<long>();
   json status;
+  long finished = 0;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    std::this_thread::sleep_for(bench::poll_interval(t0, finished, recipients));
     status = json::parse(daemon::http_call("127.0.0.1", port, "GET", "/api/broadcasts/" + std::to_string(id), "", token).body);
+    finished = status["delivered"].get<long>() + status["failed"].get<long>();
     if (status["delivered"].get<long>() + status["failed"].get<long>() >= recipients && status["recipients"].get<long>() == recipients)
       break;
   }

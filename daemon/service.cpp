@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -250,8 +251,8 @@ void service::merge_outcomes(std::vector<outcome_update>& batch) {
 
 bool service::may_hand(const channel_slot& slot, std::int64_t id) {
   // Named by the committed fence, and by the one in the writer (which, once committed, replaces it).
-  return slot.fence_durable && slot.fence_durable->contains(id) && slot.fence_posted &&
-         slot.fence_posted->contains(id);
+  return slot.fence_durable && std::binary_search(slot.fence_durable->begin(), slot.fence_durable->end(), id) &&
+         slot.fence_posted && std::binary_search(slot.fence_posted->begin(), slot.fence_posted->end(), id);
 }
 
 void service::want_fence(channel_slot& slot) {
@@ -276,8 +277,12 @@ std::vector<service::fence_write> service::fences_due() {
     if (!slot.fence_wanted && !runs_low) continue;
     // Never fewer than the posted fence still offers: the pump may hand those before this one commits.
     const auto ahead = std::min(slot.backlog.size(), std::max(target, slot.fenced_ahead));
-    auto ids = std::make_shared<std::unordered_set<std::int64_t>>(slot.handed);
-    for (std::size_t i = 0; i < ahead; ++i) ids->insert(slot.backlog[i].id);
+    auto ids = std::make_shared<std::vector<std::int64_t>>();
+    ids->reserve(slot.handed.size() + ahead);
+    ids->assign(slot.handed.begin(), slot.handed.end());
+    for (std::size_t i = 0; i < ahead; ++i) ids->push_back(slot.backlog[i].id);
+    std::sort(ids->begin(), ids->end());
+    ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
     slot.fenced_ahead = ahead;
     slot.fence_wanted = false;
     slot.fence_posted = ids;
@@ -295,12 +300,12 @@ void service::flush_updates() {
   merge_outcomes(*batch);
   ++update_batches_in_writer_;
   auto* self = this;
-  std::vector<std::pair<std::string, std::vector<std::int64_t>>> fence_rows;
-  for (const auto& f : *fences) fence_rows.emplace_back(f.slot->fence_key, std::vector<std::int64_t>(f.ids->begin(), f.ids->end()));
+  std::vector<std::pair<std::string, std::shared_ptr<const std::vector<std::int64_t>>>> fence_rows;
+  for (const auto& f : *fences) fence_rows.emplace_back(f.slot->fence_key, f.ids);
   writer_->post_held_while_full(
       [self, batch, fence_rows = std::move(fence_rows)](storage::store& s) {
         // In the same transaction as the results: a row leaves the fence only as its result is stored.
-        for (const auto& [key, ids] : fence_rows) s.set_dispatch_fence(key, ids);
+        for (const auto& [key, ids] : fence_rows) s.set_dispatch_fence(key, *ids);
         for (const auto& u : *batch) {
           switch (u.kind) {
             case outcome_update::what::submitted:
