@@ -109,14 +109,11 @@ constexpr const char* broadcast_columns =
 
 /// SQLite's process-wide settings, before its first connection (sqlite3_config refuses them after).
 /// Memory statistics off: they take a global mutex on every allocation of every connection, and
-/// nothing here reads sqlite3_status. More lookaside slots per connection (500, not 100): the writer's
-/// statements build many small records, which then come from the connection's own pool, not malloc.
+/// nothing here reads sqlite3_status. (No lookaside setting: Debian 12's libsqlite3 is built with
+/// SQLITE_OMIT_LOOKASIDE, `PRAGMA compile_options`, so SQLITE_CONFIG_LOOKASIDE would do nothing.)
 void configure_sqlite_once() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 1200, 500);
-  });
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
 }  // namespace
