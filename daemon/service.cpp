@@ -316,7 +316,8 @@ void service::flush_updates() {
                                      u.has_reason ? std::optional<std::string>(u.reason) : std::nullopt);
               break;
             case outcome_update::what::report:
-              if (!s.mark_reported(u.channel, u.provider_id, u.state, u.reason)) {
+              if (!(u.id != 0 && core::is_final(u.state) ? s.mark_reported(u.id, u.channel, u.provider_id, u.state, u.reason)
+                                                         : s.mark_reported(u.channel, u.provider_id, u.state, u.reason))) {
                 // Kept for the audit trail: an SMSC that reports ids we never saw is worth knowing about.
                 s.log_event("unknown_receipt", u.channel, u.provider_id + " " + std::string(core::to_string(u.state)));
                 self->dispatch_log_->warn("delivery report for an unknown message channel={} provider_id={}", u.channel,
@@ -697,6 +698,7 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
       if (slot) ++slot->submitted;
       if (slot && slot->throttle_factor < 1.0) recover_from_throttling(*slot);
       excluded_.erase(id);
+      if (!result.provider_id.empty()) remember_awaiting_report(channel_name, result.provider_id, id);
       queue_update({outcome_update::what::submitted, id, channel_name, std::move(result.provider_id), result.parts, {}, {},
                     {}, slot});
       break;
@@ -747,8 +749,35 @@ void service::on_delivery_report(const std::string& channel_name, channel::deliv
   const auto state = report.status == channel::report_status::delivered ? core::message_state::delivered
                      : report.status == channel::report_status::expired ? core::message_state::expired
                                                                          : core::message_state::failed;
-  queue_update({outcome_update::what::report, 0, channel_name, std::move(report.provider_id), 1, state,
+  const auto id = take_awaiting_report(channel_name, report.provider_id);
+  queue_update({outcome_update::what::report, id, channel_name, std::move(report.provider_id), 1, state,
                 std::move(report.reason), std::move(ack)});
+}
+
+std::string service::report_key(const std::string& channel, const std::string& provider_id) {
+  return channel + '\n' + core::normalise_provider_id(provider_id);
+}
+
+void service::remember_awaiting_report(const std::string& channel, const std::string& provider_id, std::int64_t id) {
+  auto key = report_key(channel, provider_id);
+  awaiting_report_[key] = id;
+  awaiting_report_order_.emplace_back(std::move(key), id);
+  while (awaiting_report_order_.size() > awaiting_report_limit) {
+    const auto& [old_key, old_id] = awaiting_report_order_.front();
+    // Only if that entry is still this submit's: a report took it, or a later submit reused the id.
+    if (const auto it = awaiting_report_.find(old_key); it != awaiting_report_.end() && it->second == old_id)
+      awaiting_report_.erase(it);
+    awaiting_report_order_.pop_front();
+  }
+}
+
+std::int64_t service::take_awaiting_report(const std::string& channel, const std::string& provider_id) {
+  if (awaiting_report_.empty()) return 0;
+  const auto it = awaiting_report_.find(report_key(channel, provider_id));
+  if (it == awaiting_report_.end()) return 0;
+  const auto id = it->second;
+  awaiting_report_.erase(it);
+  return id;
 }
 
 void service::on_link_state(const std::string& channel_name, bool up, const std::string& reason) {

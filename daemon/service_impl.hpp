@@ -284,6 +284,17 @@ class service final : public channel::events {
   };
   std::map<std::string, latency_histogram> submit_latency_;  ///< by channel: submit → submit_result
   std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> submit_started_;  ///< by outbox id
+  /// Accepted submits still waiting for their final report, by report_key: the report then updates
+  /// its row by primary key (store::mark_reported by row) instead of searching by provider id, which
+  /// cost half a report's write. The newest submit of an id wins, as in the search. Bounded, oldest
+  /// out first; a report that misses (an old entry, a submit from before a restart) takes the search.
+  std::unordered_map<std::string, std::int64_t> awaiting_report_;
+  std::deque<std::pair<std::string, std::int64_t>> awaiting_report_order_;
+  static constexpr std::size_t awaiting_report_limit = 65536;
+  static std::string report_key(const std::string& channel, const std::string& provider_id);
+  void remember_awaiting_report(const std::string& channel, const std::string& provider_id, std::int64_t id);
+  /// The row a final report is for, 0 if not remembered.
+  std::int64_t take_awaiting_report(const std::string& channel, const std::string& provider_id);
   std::map<std::string, link_stats> link_stats_;       ///< by channel name; survives a channel's rebuild
   std::map<std::string, std::uint64_t> webhook_rejects_;  ///< by reason
   std::optional<storage::db_metrics> db_metrics_;

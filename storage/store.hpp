@@ -269,6 +269,11 @@ class store {  // one instance per thread; not thread-safe
   /// By provider id (case and leading zeros ignored); false if no row has that id.
   bool mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
                      const std::string& reason);
+  /// The same, for a report whose row the caller knows (the dispatcher remembers its recent submits):
+  /// row `id` by primary key if it is still unfinished with that channel and provider id, else the
+  /// search above. A final state only.
+  bool mark_reported(std::int64_t id, const std::string& channel, const std::string& provider_id,
+                     core::message_state final_state, const std::string& reason);
   void mark_failed(std::int64_t id, const std::string& reason);
   void mark_delivered(std::int64_t id);
   /// Submitted and already finished (its report came with the submit result, or in the same batch of

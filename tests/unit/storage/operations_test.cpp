@@ -255,3 +255,45 @@ TEST_CASE("mark_reported: of two rows sharing a provider id (a modem's reference
   CHECK(db.mark_reported("modem", "mr7-0a1b2c3d", core::message_state::failed, "absent"));
   CHECK(db.outbox_state(claimed[0].id) == core::message_state::failed);
 }
+
+TEST_CASE("mark_reported by row: the row named if it still has that provider id, else the search") {
+  struct case_t {
+    const char* label;
+    int named;                 ///< which claimed row the caller names (0, 1; 2: an id no row has)
+    const char* provider_id;   ///< as the report spells it
+    bool known;
+    int finished;              ///< which row ends failed (-1: none)
+  };
+  const case_t cases[] = {
+      {"the named row", 0, "0AB", true, 0},
+      {"spelled in another case and with leading zeros", 0, "000ab", true, 0},
+      {"the named row has another provider id: the search finds the right one", 1, "ab", true, 0},
+      {"no such row: the search finds the provider id", 2, "ab", true, 0},
+      {"unknown provider id", 0, "ffff", false, -1},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    temp_dir dir;
+    store db(dir.path / "kentongan.db");
+    seed(db);
+    auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 2, true);
+    REQUIRE(claimed.size() == 2);
+    db.mark_submitted(claimed[0].id, "smsc", "AB", 1);
+    db.mark_submitted(claimed[1].id, "smsc", "CD", 1);
+    const std::int64_t named = c.named < 2 ? claimed[static_cast<std::size_t>(c.named)].id : claimed[1].id + 1000;
+    CHECK(db.mark_reported(named, "smsc", c.provider_id, core::message_state::failed, "absent") == c.known);
+    for (int i = 0; i < 2; ++i)
+      CHECK(db.outbox_state(claimed[static_cast<std::size_t>(i)].id) ==
+            (i == c.finished ? core::message_state::failed : core::message_state::submitted));
+  }
+  // A finished row is not finished again through its id; a repeated report is still known.
+  temp_dir dir;
+  store db(dir.path / "kentongan.db");
+  seed(db);
+  auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 1, true);
+  REQUIRE(claimed.size() == 1);
+  db.mark_submitted(claimed[0].id, "smsc", "AB", 1);
+  CHECK(db.mark_reported(claimed[0].id, "smsc", "AB", core::message_state::delivered, ""));
+  CHECK(db.mark_reported(claimed[0].id, "smsc", "AB", core::message_state::failed, "late"));
+  CHECK(db.outbox_state(claimed[0].id) == core::message_state::delivered);
+}
