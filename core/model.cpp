@@ -56,12 +56,13 @@ std::string_view to_string(relay_policy r) { return name_of(relay_policies, r); 
 std::optional<relay_policy> parse_relay_policy(std::string_view s) { return parse_enum(relay_policies, s); }
 
 std::string normalise_provider_id(std::string_view id) {
-  std::string out;
-  out.reserve(id.size());
-  for (char c : id) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  const auto first = out.find_first_not_of('0');
-  if (first == std::string::npos) return out.empty() ? out : std::string("0");
-  return out.substr(first);
+  // Runs several times per message on both threads: ASCII folding in place, no locale call, no copy.
+  const auto first = id.find_first_not_of('0');
+  if (first == std::string_view::npos) return id.empty() ? std::string() : std::string("0");
+  std::string out(id.substr(first));
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
 }
 
 std::string mask_phone(std::string_view e164) {

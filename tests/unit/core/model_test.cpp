@@ -26,8 +26,11 @@ TEST_CASE("phone numbers are masked for logs") {
 }
 
 TEST_CASE("provider ids compare across SMSC spellings") {
-  CHECK(channel::normalise_provider_id("00AB12") == "ab12");
-  CHECK(channel::normalise_provider_id("ab12") == "ab12");
-  CHECK(channel::normalise_provider_id("000") == "0");
-  CHECK(channel::normalise_provider_id("") == "");
+  struct row { const char* in; const char* out; };
+  for (auto r : {row{"00AB12", "ab12"}, row{"ab12", "ab12"}, row{"000", "0"}, row{"", ""}, row{"0", "0"},
+                 row{"0A", "a"}, row{"A0", "a0"}, row{"00Zz09", "zz09"}, row{"wamid.HBgL", "wamid.hbgl"},
+                 row{"\xC3\x84" "B", "\xC3\x84" "b"}, row{"0 1", " 1"}}) {
+    CAPTURE(r.in);
+    CHECK(channel::normalise_provider_id(r.in) == r.out);
+  }
 }
