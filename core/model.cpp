@@ -1,7 +1,6 @@
 #include "core/model.hpp"
 
 #include <array>
-#include <cctype>
 #include <utility>
 
 namespace kentongan::core {
