@@ -33,6 +33,14 @@ std::int64_t seed(store& db) {
   return id;
 }
 
+/// seed(), then its first `n` rows claimed (state sending), in queue order.
+std::vector<outbox_row> seed_and_claim(store& db, std::size_t n) {
+  seed(db);
+  auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, n, true);
+  REQUIRE(claimed.size() == n);
+  return claimed;
+}
+
 }  // namespace
 
 TEST_CASE("backup: a copy of a live database, consistent, checked, mode 0600") {
@@ -244,9 +252,7 @@ TEST_CASE("mark_submitted_final: the same row as the submit result then its repo
 TEST_CASE("mark_reported: of two rows sharing a provider id (a modem's reference wrapped), the newest finishes") {
   temp_dir dir;
   store db(dir.path / "kentongan.db");
-  seed(db);
-  auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 2, true);
-  REQUIRE(claimed.size() == 2);
+  const auto claimed = seed_and_claim(db, 2);
   db.mark_submitted(claimed[0].id, "modem", "mr7-0a1b2c3d", 1);
   db.mark_submitted(claimed[1].id, "modem", "mr7-0a1b2c3d", 1);
   CHECK(db.mark_reported("modem", "mr7-0a1b2c3d", core::message_state::delivered, ""));
@@ -275,9 +281,7 @@ TEST_CASE("mark_reported by row: the row named if it still has that provider id,
     CAPTURE(c.label);
     temp_dir dir;
     store db(dir.path / "kentongan.db");
-    seed(db);
-    auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 2, true);
-    REQUIRE(claimed.size() == 2);
+    const auto claimed = seed_and_claim(db, 2);
     db.mark_submitted(claimed[0].id, "smsc", "AB", 1);
     db.mark_submitted(claimed[1].id, "smsc", "CD", 1);
     const std::int64_t named = c.named < 2 ? claimed[static_cast<std::size_t>(c.named)].id : claimed[1].id + 1000;
@@ -289,9 +293,7 @@ TEST_CASE("mark_reported by row: the row named if it still has that provider id,
   // A finished row is not finished again through its id; a repeated report is still known.
   temp_dir dir;
   store db(dir.path / "kentongan.db");
-  seed(db);
-  auto claimed = db.claim_due(core::now() + std::chrono::seconds{1}, 1, true);
-  REQUIRE(claimed.size() == 1);
+  const auto claimed = seed_and_claim(db, 1);
   db.mark_submitted(claimed[0].id, "smsc", "AB", 1);
   CHECK(db.mark_reported(claimed[0].id, "smsc", "AB", core::message_state::delivered, ""));
   CHECK(db.mark_reported(claimed[0].id, "smsc", "AB", core::message_state::failed, "late"));
