@@ -3,6 +3,7 @@
 /// kentongan.json around the benchmark's own channels), the real service started in-process on
 /// it, and the process's peak RSS. For bench/*.cpp only; throws on I/O errors.
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -78,7 +81,10 @@ class service_thread {
     so.state_dir = dir;
     auto port_future = ready_.get_future();
     so.on_ready = [this](unsigned short p) { ready_.set_value(p); };
-    thread_ = std::thread([so]() { daemon::serve(so); });
+    thread_ = std::thread([so]() {
+      pthread_setname_np(pthread_self(), "kt-io");  // serve()'s thread runs the I/O loop
+      daemon::serve(so);
+    });
     port_ = port_future.get();
     std::ifstream(dir / "admin.token") >> token_;
   }
@@ -111,6 +117,54 @@ inline std::chrono::milliseconds poll_interval(std::chrono::steady_clock::time_p
   if (done <= 0 || elapsed <= 0) return milliseconds{50};
   const double eta = static_cast<double>(next - done) * elapsed / static_cast<double>(done);
   return milliseconds{std::clamp<long>(static_cast<long>(eta * 1000 / 8), 5, 200)};
+}
+
+/// CPU seconds (user + system) so far of each thread of process `pid` (0: this one), by thread id,
+/// with the thread's name, from /proc (clock ticks: 10 ms each).
+struct thread_cpu {
+  std::string name;
+  double seconds = 0;
+};
+inline std::map<long, thread_cpu> thread_cpu_now(pid_t pid = 0) {
+  std::map<long, thread_cpu> out;
+  const std::filesystem::path tasks = "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/task";
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "tid (name) state ppid …": the name may hold spaces and parentheses, so it ends at the last ')'.
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[std::stol(task.path().filename().string())] = {line.substr(open + 1, close - open - 1), (utime + stime) / tick};
+  }
+  return out;
+}
+
+/// Prints the CPU each thread spent between two snapshots, in µs per message: tells which thread a
+/// change relieved even when the wall-clock figure moves within its spread (this machine is shared).
+inline void print_thread_cpu(const char* label, const std::map<long, thread_cpu>& before,
+                             const std::map<long, thread_cpu>& after, long messages) {
+  double total = 0;
+  std::string line;
+  for (const auto& [tid, t] : after) {
+    const auto it = before.find(tid);
+    const double spent = t.seconds - (it == before.end() ? 0.0 : it->second.seconds);
+    if (spent < 0.005) continue;
+    total += spent;
+    char part[96];
+    std::snprintf(part, sizeof part, "  %s %.1f", t.name.c_str(), spent * 1e6 / static_cast<double>(messages));
+    line += part;
+  }
+  std::printf("%-22s %.1f us/message:%s\n", label, total * 1e6 / static_cast<double>(messages), line.c_str());
 }
 
 /// Peak resident set of this process so far, MiB.

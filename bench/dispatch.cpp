@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   const auto t_ready = std::chrono::steady_clock::now();
   const std::string& token = service.token();
 
+  const auto cpu_before = bench::thread_cpu_now();
   const auto t0 = std::chrono::steady_clock::now();
   const auto created = daemon::http_call("127.0.0.1", port, "POST", "/api/broadcasts",
                                          json{{"text", "Penyuluhan hama kakao di balai desa, Sabtu 08.00"}, {"all", true}}.dump(), token);
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
       break;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto cpu_after = bench::thread_cpu_now();
   service.stop();
   std::printf("recipients            %ld\n", recipients);
   std::printf("window                %ld\n", window);
@@ -56,5 +58,6 @@ int main(int argc, char** argv) {
   std::printf("throughput            %.0f messages/s (submitted and receipted, durable)\n", static_cast<double>(recipients) / seconds);
   std::printf("delivered             %ld, failed %ld\n", status["delivered"].get<long>(), status["failed"].get<long>());
   std::printf("peak RSS              %.1f MiB\n", bench::peak_rss_mib());
+  bench::print_thread_cpu("CPU by thread", cpu_before, cpu_after, recipients);
   return 0;
 }

@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
   const auto t_ready = steady::now();
   const std::string& token = service.token();
 
+  const auto cpu_before = bench::thread_cpu_now();
+  const auto sim_before = bench::thread_cpu_now(child);
   const auto t0 = steady::now();
   const auto created = daemon::http_call("127.0.0.1", port, "POST", "/api/broadcasts",
                                          json{{"text", "Penyuluhan hama kakao di balai desa, Sabtu 08.00"}, {"all", true}}.dump(), token);
@@ -125,6 +127,8 @@ int main(int argc, char** argv) {
     if (count(status, "delivered") + count(status, "failed") >= recipients && count(status, "recipients") == recipients) break;
   }
   const auto t_end = steady::now();
+  const auto cpu_after = bench::thread_cpu_now();
+  const auto sim_after = bench::thread_cpu_now(child);
   service.stop();
   const double rss_mib = bench::peak_rss_mib();
   ::kill(child, SIGTERM);
@@ -146,5 +150,7 @@ int main(int argc, char** argv) {
   }
   std::printf("delivered              %ld, failed %ld\n", count(status, "delivered"), count(status, "failed"));
   std::printf("daemon peak RSS        %.1f MiB\n", rss_mib);
+  bench::print_thread_cpu("daemon CPU by thread", cpu_before, cpu_after, recipients);
+  bench::print_thread_cpu("simulator CPU", sim_before, sim_after, recipients);
   return 0;
 }

@@ -1,6 +1,7 @@
 // The reader thread: read-only queries beside the group-commit writer (issue 3, status during a broadcast).
 #include <future>
 
+#include "storage/detail.hpp"
 #include "storage/store.hpp"
 
 namespace kentongan::storage {
@@ -9,6 +10,7 @@ reader::reader(std::filesystem::path file) {
   std::promise<void> opened;
   auto ready = opened.get_future();
   thread_ = std::thread([this, file = std::move(file), &opened]() {
+    detail::name_this_thread("kt-reader");
     std::unique_ptr<store> db;
     try {
       db = std::make_unique<store>(file, true);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/detail.hpp"
 #include "storage/disk_full.hpp"
 #include "storage/store.hpp"
 
@@ -74,7 +75,10 @@ class wal_checkpointer {
       return;
     }
     sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      detail::name_this_thread("kt-checkpoint");
+      run();
+    });
   }
   ~wal_checkpointer() {
     {
@@ -212,6 +216,7 @@ void writer::stop() {
 std::uint64_t writer::commits() const { return commits_.load(); }
 
 void writer::run(std::filesystem::path file, std::promise<void>* opened) {
+  detail::name_this_thread("kt-writer");
   std::unique_ptr<store> db;
   try {
     db = std::make_unique<store>(file);
