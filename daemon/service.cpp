@@ -222,16 +222,15 @@ void service::merge_outcomes(std::vector<outcome_update>& batch) {
   // With receipts on, an SMSC often reports within a millisecond of its submit_sm_resp: the two
   // then meet in one batch and cost one row write, not two (issue 4's benchmark, dlr-delay 0).
   std::unordered_map<std::string, std::size_t> submitted_at;
-  const auto key = [](const outcome_update& u) { return u.channel + '\n' + core::normalise_provider_id(u.provider_id); };
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& u = batch[i];
     switch (u.kind) {
       case outcome_update::what::submitted:
-        if (!u.provider_id.empty()) submitted_at[key(u)] = i;
+        if (!u.provider_id.empty()) submitted_at[report_key(u.channel, u.provider_id)] = i;
         break;
       case outcome_update::what::report: {
         if (!core::is_final(u.state) || u.provider_id.empty()) break;
-        const auto it = submitted_at.find(key(u));
+        const auto it = submitted_at.find(report_key(u.channel, u.provider_id));
         if (it == submitted_at.end()) break;
         auto& into = batch[it->second];
         into.kind = outcome_update::what::submitted_final;
@@ -316,8 +315,9 @@ void service::flush_updates() {
                                      u.has_reason ? std::optional<std::string>(u.reason) : std::nullopt);
               break;
             case outcome_update::what::report:
-              if (!(u.id != 0 && core::is_final(u.state) ? s.mark_reported(u.id, u.channel, u.provider_id, u.state, u.reason)
-                                                         : s.mark_reported(u.channel, u.provider_id, u.state, u.reason))) {
+              // u.id: the row the dispatcher remembered for this submit (0: not remembered, search for it).
+              if (!(u.id != 0 ? s.mark_reported(u.id, u.channel, u.provider_id, u.state, u.reason)
+                              : s.mark_reported(u.channel, u.provider_id, u.state, u.reason))) {
                 // Kept for the audit trail: an SMSC that reports ids we never saw is worth knowing about.
                 s.log_event("unknown_receipt", u.channel, u.provider_id + " " + std::string(core::to_string(u.state)));
                 self->dispatch_log_->warn("delivery report for an unknown message channel={} provider_id={}", u.channel,

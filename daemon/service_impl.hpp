@@ -291,6 +291,8 @@ class service final : public channel::events {
   std::unordered_map<std::string, std::int64_t> awaiting_report_;
   std::deque<std::pair<std::string, std::int64_t>> awaiting_report_order_;
   static constexpr std::size_t awaiting_report_limit = 65536;
+  /// How a report finds its submit, in a batch (merge_outcomes) and here: channel, then the provider id
+  /// as the store compares it (core::normalise_provider_id).
   static std::string report_key(const std::string& channel, const std::string& provider_id);
   void remember_awaiting_report(const std::string& channel, const std::string& provider_id, std::int64_t id);
   /// The row a final report is for, 0 if not remembered.

@@ -1133,7 +1133,11 @@ void store::mark_submitted_final(std::int64_t id, const std::string& channel, co
 
 bool store::mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
                           const std::string& reason) {
-  const auto pid = normalise_provider_id(provider_id);
+  return mark_reported_normalised(channel, normalise_provider_id(provider_id), final_state, reason);
+}
+
+bool store::mark_reported_normalised(const std::string& channel, const std::string& pid,
+                                     core::message_state final_state, const std::string& reason) {
   if (core::is_final(final_state)) {
     // Only the newest: a modem's message reference wraps at 256, so an old row whose report never came
     // can share its id with a later message to the same number (protocol/modem/README.md).
@@ -1158,8 +1162,8 @@ bool store::mark_reported(std::int64_t id, const std::string& channel, const std
                           core::message_state final_state, const std::string& reason) {
   // A search of outbox_provider and a sort by submitted_at cost more than the row write itself: about
   // half of a report's cost when its submit result went to the writer in an earlier batch.
+  const auto pid = normalise_provider_id(provider_id);
   if (core::is_final(final_state)) {
-    const auto pid = normalise_provider_id(provider_id);
     use q(stmt("UPDATE outbox SET state = ?1, reason = ?2, finished_at = ?3, updated_at = ?3 "
                "WHERE id = ?4 AND state IN (1, 2) AND channel = ?5 AND provider_id = ?6"));
     q->bind(1, code(final_state));
@@ -1170,7 +1174,7 @@ bool store::mark_reported(std::int64_t id, const std::string& channel, const std
     q->bindNoCopy(6, pid);
     if (q->exec() > 0) return true;
   }
-  return mark_reported(channel, provider_id, final_state, reason);
+  return mark_reported_normalised(channel, pid, final_state, reason);
 }
 
 void store::mark_failed(std::int64_t id, const std::string& reason) {

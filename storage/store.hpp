@@ -383,6 +383,9 @@ class store {  // one instance per thread; not thread-safe
   void back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
                      bool not_attempted);
   std::int64_t cancel_ineligible(const std::string& phone);
+  /// mark_reported's search, for a provider id already normalised.
+  bool mark_reported_normalised(const std::string& channel, const std::string& pid, core::message_state final_state,
+                                const std::string& reason);
   std::optional<std::int64_t> aspiration_id(std::string_view ticket) const;
 
   std::unique_ptr<SQLite::Database> db_;
