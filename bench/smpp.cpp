@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
     if (!t10 && out >= recipients / 10) t10 = now;
     if (!t90 && out >= recipients * 9 / 10) t90 = now;
     if (!t_submitted && out >= recipients && count(status, "recipients") == recipients) t_submitted = now;
-    if (count(status, "delivered") + count(status, "failed") >= recipients && count(status, "recipients") == recipients) break;
+    if (finished >= recipients && count(status, "recipients") == recipients) break;
   }
   const auto t_end = steady::now();
   const auto cpu_after = bench::thread_cpu_now();
