@@ -11,6 +11,10 @@
 
 #include "core/model.hpp"
 
+namespace kentongan::storage {
+class store;
+}
+
 namespace kentongan::storage::detail {
 
 constexpr int code(core::message_state s) { return static_cast<int>(s); }
@@ -36,28 +40,17 @@ class use {
 };
 
 /// RAII savepoint: every multi-statement operation is atomic on its own and nests inside the writer's batch.
+/// It also settles the store's pending broadcast counts: written before the savepoint opens and before it
+/// is released, dropped when it is rolled back (their rows' changes are undone with it).
 class atomic_op {
  public:
   /// The three statements come prepared from the store's cache (store::atomic): every inbound message
   /// opens one or more of these, and parsing them each time showed in the writer's profile.
-  atomic_op(SQLite::Statement& open, SQLite::Statement& release, SQLite::Statement& rollback_to)
-      : release_(release), rollback_to_(rollback_to) {
-    run(open);
-  }
-  ~atomic_op() {
-    if (done_) return;
-    try {
-      run(rollback_to_);
-      run(release_);
-    } catch (...) {  // the database is broken; the caller's exception is the one worth reporting
-    }
-  }
+  atomic_op(const store& owner, SQLite::Statement& open, SQLite::Statement& release, SQLite::Statement& rollback_to);
+  ~atomic_op();
   atomic_op(const atomic_op&) = delete;
   atomic_op& operator=(const atomic_op&) = delete;
-  void commit() {
-    run(release_);
-    done_ = true;
-  }
+  void commit();
 
  private:
   static void run(SQLite::Statement& s) {
@@ -65,6 +58,7 @@ class atomic_op {
     s.exec();
     s.tryReset();
   }
+  const store& owner_;
   SQLite::Statement& release_;
   SQLite::Statement& rollback_to_;
   bool done_ = false;

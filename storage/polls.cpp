@@ -45,9 +45,9 @@ std::optional<poll_row> store::get_poll(std::int64_t broadcast_id) const {
 std::optional<poll_row> store::open_poll_for(const std::string& phone, core::time_point now) const {
   std::int64_t id = 0;
   {
-    // Every state listed so that (broadcast_id, state, subscriber_id) is searched, not scanned.
+    // One seek per poll on outbox_broadcast (broadcast_id, subscriber_id).
     use q(stmt("SELECT p.broadcast_id FROM polls p WHERE p.until > :n AND EXISTS (SELECT 1 FROM outbox o WHERE "
-               "o.broadcast_id = p.broadcast_id AND o.state IN (0, 1, 2, 3, 4, 5, 6) AND o.subscriber_id = "
+               "o.broadcast_id = p.broadcast_id AND o.subscriber_id = "
                "(SELECT id FROM subscribers WHERE phone = :p)) ORDER BY p.broadcast_id DESC LIMIT 1"));
     q->bind(":n", static_cast<std::int64_t>(core::to_millis(now)));
     q->bind(":p", phone);

@@ -217,26 +217,107 @@ SQLite::Statement& store::stmt(const char* sql) const {
   return q;
 }
 
-void store::begin() { db_->exec("BEGIN IMMEDIATE"); }
-void store::commit() { db_->exec("COMMIT"); }
-void store::rollback() { db_->exec("ROLLBACK"); }
+void store::begin() {
+  flush_counts();
+  db_->exec("BEGIN IMMEDIATE");
+}
+void store::commit() {
+  flush_counts();
+  db_->exec("COMMIT");
+}
+void store::rollback() {
+  discard_counts();
+  db_->exec("ROLLBACK");
+}
 detail::atomic_op store::atomic() const {
-  return detail::atomic_op(stmt("SAVEPOINT op"), stmt("RELEASE op"), stmt("ROLLBACK TO op"));
+  return detail::atomic_op(*this, stmt("SAVEPOINT op"), stmt("RELEASE op"), stmt("ROLLBACK TO op"));
 }
 
 // Prepared once, from the statement cache: the writer runs two of these for every job.
 void store::savepoint() {
+  flush_counts();
   use q(stmt("SAVEPOINT job"));
   q->exec();
 }
 void store::release() {
+  flush_counts();
   use q(stmt("RELEASE job"));
   q->exec();
 }
 void store::rollback_to() {
+  discard_counts();
   use q(stmt("ROLLBACK TO job"));
   q->exec();
 }
+
+void store::count_add(std::int64_t broadcast_id, int state, std::int64_t n) {
+  if (broadcast_id == 0 || n == 0) return;  // 0: a direct message (broadcast_id NULL), not counted
+  // Few (broadcast, state) pairs change in one transaction: a short linear search sums them.
+  auto it = std::find_if(pending_counts_.begin(), pending_counts_.end(), [&](const count_delta& d) {
+    return d.broadcast_id == broadcast_id && d.state == state;
+  });
+  if (it != pending_counts_.end())
+    it->n += n;
+  else
+    pending_counts_.push_back({broadcast_id, state, n});
+  // Outside a transaction each statement commits on its own: so does its count.
+  if (sqlite3_get_autocommit(db_->getHandle()) != 0 || pending_counts_.size() > 64) flush_counts();
+}
+
+void store::count_move(std::int64_t broadcast_id, int from, int to, std::int64_t n) {
+  if (from == to) return;
+  count_add(broadcast_id, from, -n);
+  count_add(broadcast_id, to, n);
+}
+
+std::vector<std::int64_t> store::returned_broadcasts(SQLite::Statement& q) {
+  // Stepped to the end before anything is counted: no other statement runs while this one is open.
+  std::vector<std::int64_t> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
+  return out;
+}
+
+void store::flush_counts() const {
+  if (pending_counts_.empty()) return;
+  // Swapped out first: a failed upsert leaves nothing pending to be written twice (its transaction fails).
+  std::vector<count_delta> pending;
+  pending.swap(pending_counts_);
+  use q(stmt("INSERT INTO broadcast_counts (broadcast_id, state, n) VALUES (?1, ?2, ?3) "
+             "ON CONFLICT (broadcast_id, state) DO UPDATE SET n = n + excluded.n"));
+  for (const auto& d : pending) {
+    if (d.n == 0) continue;
+    q->reset();
+    q->bind(1, d.broadcast_id);
+    q->bind(2, d.state);
+    q->bind(3, d.n);
+    q->exec();
+  }
+}
+
+void store::discard_counts() const { pending_counts_.clear(); }
+
+namespace detail {
+atomic_op::atomic_op(const store& owner, SQLite::Statement& open, SQLite::Statement& release,
+                     SQLite::Statement& rollback_to)
+    : owner_(owner), release_(release), rollback_to_(rollback_to) {
+  owner_.flush_counts();
+  run(open);
+}
+atomic_op::~atomic_op() {
+  if (done_) return;
+  try {
+    owner_.discard_counts();
+    run(rollback_to_);
+    run(release_);
+  } catch (...) {  // the database is broken; the caller's exception is the one worth reporting
+  }
+}
+void atomic_op::commit() {
+  owner_.flush_counts();
+  run(release_);
+  done_ = true;
+}
+}  // namespace detail
 void store::checkpoint() {
   SQLite::Statement q(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
   while (q.executeStep()) {
@@ -423,10 +504,10 @@ sync_report store::sync_config(const std::vector<core::group>& groups, const std
         // No longer a recipient of anything: what is still queued for them is not sent.
         use q(stmt("UPDATE outbox SET state = 6, reason = 'removed from config', finished_at = :t, updated_at = :t "
                    "WHERE broadcast_id IN (SELECT id FROM broadcasts WHERE state <> 'cancelled') AND state = 0 AND "
-                   "subscriber_id = :s"));
+                   "subscriber_id = :s RETURNING broadcast_id"));
         q->bind(":s", id);
         q->bind(":t", now);
-        q->exec();
+        for (const auto b : returned_broadcasts(*q)) count_move(b, 0, 6);
       }
       use q(stmt("DELETE FROM subscribers WHERE id = :s"));
       q->bind(":s", id);
@@ -547,7 +628,7 @@ std::int64_t store::cancel_ineligible(const std::string& phone) {
   }
   std::vector<std::int64_t> broadcasts;
   {
-    // One index seek per broadcast on (broadcast_id, state, subscriber_id).
+    // One index seek per broadcast on (broadcast_id, subscriber_id).
     use q(stmt("SELECT DISTINCT o.broadcast_id FROM outbox o WHERE o.broadcast_id IN (SELECT id FROM broadcasts "
                "WHERE state <> 'cancelled') AND o.state = 0 AND o.subscriber_id = :s"));
     q->bind(":s", sid);
@@ -566,7 +647,9 @@ std::int64_t store::cancel_ineligible(const std::string& phone) {
     q->bind(":t", now_ms());
     q->bind(":sid", sid);
     q->bind(":b", b);
-    cancelled += q->exec();
+    const auto n = static_cast<std::int64_t>(q->exec());
+    count_move(b, 0, 6, n);
+    cancelled += n;
   }
   return cancelled;
 }
@@ -589,8 +672,13 @@ forget_report store::forget(const std::string& phone) {
     if (std::string_view(sql).find(":t") != std::string_view::npos) q->bind(":t", now);
     return static_cast<std::int64_t>(q->exec());
   };
-  run("UPDATE outbox SET state = 6, reason = 'forgotten', finished_at = :t, updated_at = :t "
-      "WHERE phone = :p AND state = 0");
+  {
+    use q(stmt("UPDATE outbox SET state = 6, reason = 'forgotten', finished_at = :t, updated_at = :t "
+               "WHERE phone = :p AND state = 0 RETURNING COALESCE(broadcast_id, 0)"));
+    q->bind(":p", phone);
+    q->bind(":t", now);
+    for (const auto b : returned_broadcasts(*q)) count_move(b, 0, 6);
+  }
   r.memberships = [&] {
     use q(stmt("SELECT count(*) FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id WHERE s.phone = :p"));
     q->bind(":p", phone);
@@ -843,6 +931,7 @@ std::size_t store::expand_broadcast(std::int64_t id, std::size_t batch) {
     q->bind(":c", cursor);
     q->bind(":n", static_cast<std::int64_t>(batch));
     inserted = static_cast<std::size_t>(q->exec());
+    count_add(id, 0, static_cast<std::int64_t>(inserted));
     if (inserted > 0) {
       // Rows are inserted in ORDER BY s.id order with rising rowids, so the last rowid holds the new cursor.
       // (RETURNING would tell the same but costs a fifth of the expansion's CPU.)
@@ -883,7 +972,9 @@ std::size_t store::expand_broadcast(std::int64_t id, std::size_t batch) {
       q->bind(":t", now);
       detail::bind_opt_time(*q, ":ea", spec.expires_at);
       q->bind(":s", sid);
-      inserted += static_cast<std::size_t>(q->exec());
+      const auto n = static_cast<std::int64_t>(q->exec());
+      count_add(id, 0, n);
+      inserted += static_cast<std::size_t>(n);
       last = source;
     }
   }
@@ -908,7 +999,8 @@ state_counts store::counts(std::int64_t broadcast_id) const {
     q->executeStep();
     c.in_doubt = q->getColumn(0).getInt64();
   }
-  use q(stmt("SELECT state, count(*) FROM outbox WHERE broadcast_id = :b GROUP BY state"));
+  flush_counts();  // this transaction's own changes count too
+  use q(stmt("SELECT state, n FROM broadcast_counts WHERE broadcast_id = :b"));
   q->bind(":b", broadcast_id);
   const auto add = [](state_counts& to, int state, std::int64_t n) {
     to.recipients += n;
@@ -961,6 +1053,7 @@ std::int64_t store::cancel_broadcast(std::int64_t id) {
     q->bind(":t", now);
     q->bind(":b", id);
     n = q->exec();
+    count_move(id, 0, 6, n);
   }
   {
     use q(stmt("UPDATE broadcasts SET state = 'cancelled', finished_at = :t WHERE id = :b AND "
@@ -991,8 +1084,10 @@ std::int64_t store::resend(std::int64_t id, bool only_failed) {
 }
 
 void store::finish_broadcasts() {
+  flush_counts();
   use q(stmt("UPDATE broadcasts SET state = 'done', finished_at = :t WHERE state = 'sending' AND NOT EXISTS "
-             "(SELECT 1 FROM outbox o WHERE o.broadcast_id = broadcasts.id AND o.state IN (0, 1))"));
+             "(SELECT 1 FROM broadcast_counts c WHERE c.broadcast_id = broadcasts.id AND c.state IN (0, 1) "
+             "AND c.n <> 0)"));
   q->bind(":t", now_ms());
   q->exec();
 }
@@ -1094,6 +1189,7 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
   q->bind(1, now_ms());
   q->bindNoCopy(2, ids);
   q->exec();
+  for (const auto& r : out) count_move(r.broadcast_id, 0, 1);
   op.commit();
   return out;
 }
@@ -1109,7 +1205,7 @@ void store::mark_submitted(std::int64_t id, const std::string& channel, const st
   q->bind(3, parts);
   q->bind(4, now_ms());
   q->bind(5, id);
-  q->exec();
+  if (q->exec() > 0) count_move(broadcast_of(id), 1, 2);
 }
 
 void store::mark_submitted_final(std::int64_t id, const std::string& channel, const std::string& provider_id,
@@ -1128,7 +1224,7 @@ void store::mark_submitted_final(std::int64_t id, const std::string& channel, co
     q->bind(5);
   q->bind(6, now_ms());
   q->bind(7, id);
-  q->exec();
+  if (q->exec() > 0) count_move(broadcast_of(id), 1, code(final_state));
 }
 
 bool store::mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
@@ -1141,15 +1237,15 @@ bool store::mark_reported_normalised(const std::string& channel, const std::stri
   if (core::is_final(final_state)) {
     // Only the newest: a modem's message reference wraps at 256, so an old row whose report never came
     // can share its id with a later message to the same number (protocol/modem/README.md).
-    use q(stmt("UPDATE outbox SET state = ?1, reason = ?2, finished_at = ?3, updated_at = ?3 WHERE id = "
-               "(SELECT id FROM outbox WHERE channel = ?4 AND provider_id = ?5 AND state IN (1, 2) "
-               "ORDER BY submitted_at DESC, id DESC LIMIT 1)"));
-    q->bind(1, code(final_state));
-    q->bindNoCopy(2, reason);
-    q->bind(3, now_ms());
-    q->bindNoCopy(4, channel);
-    q->bindNoCopy(5, pid);
-    if (q->exec() > 0) return true;
+    std::int64_t id = 0;
+    {
+      use q(stmt("SELECT id FROM outbox WHERE channel = ?1 AND provider_id = ?2 AND state IN (1, 2) "
+                 "ORDER BY submitted_at DESC, id DESC LIMIT 1"));
+      q->bindNoCopy(1, channel);
+      q->bindNoCopy(2, pid);
+      if (q->executeStep()) id = q->getColumn(0).getInt64();
+    }
+    if (id != 0 && finish_reported_row(id, channel, pid, final_state, reason)) return true;
   }
   // A repeated or intermediate report for a known message is not an error.
   use q(stmt("SELECT 1 FROM outbox WHERE channel = ?1 AND provider_id = ?2 LIMIT 1"));
@@ -1163,34 +1259,64 @@ bool store::mark_reported(std::int64_t id, const std::string& channel, const std
   // A search of outbox_provider and a sort by submitted_at cost more than the row write itself: about
   // half of a report's cost when its submit result went to the writer in an earlier batch.
   const auto pid = normalise_provider_id(provider_id);
-  if (core::is_final(final_state)) {
-    use q(stmt("UPDATE outbox SET state = ?1, reason = ?2, finished_at = ?3, updated_at = ?3 "
-               "WHERE id = ?4 AND state IN (1, 2) AND channel = ?5 AND provider_id = ?6"));
-    q->bind(1, code(final_state));
-    q->bindNoCopy(2, reason);
-    q->bind(3, now_ms());
-    q->bind(4, id);
-    q->bindNoCopy(5, channel);
-    q->bindNoCopy(6, pid);
-    if (q->exec() > 0) return true;
-  }
+  if (core::is_final(final_state) && finish_reported_row(id, channel, pid, final_state, reason)) return true;
   return mark_reported_normalised(channel, pid, final_state, reason);
 }
 
+bool store::finish_reported_row(std::int64_t id, const std::string& channel, const std::string& pid,
+                                core::message_state final_state, const std::string& reason) {
+  // The state it leaves is read first and pinned, so that its broadcast's counts move from the right one
+  // (RETURNING would tell the broadcast but costs more than the read: it materialises its row).
+  const auto was = state_of(id);
+  if (!was || (was->first != code(message_state::sending) && was->first != code(message_state::submitted)))
+    return false;
+  use q(stmt("UPDATE outbox SET state = ?1, reason = ?2, finished_at = ?3, updated_at = ?3 "
+             "WHERE id = ?4 AND state = ?7 AND channel = ?5 AND provider_id = ?6"));
+  q->bind(1, code(final_state));
+  q->bindNoCopy(2, reason);
+  q->bind(3, now_ms());
+  q->bind(4, id);
+  q->bindNoCopy(5, channel);
+  q->bindNoCopy(6, pid);
+  q->bind(7, was->first);
+  if (q->exec() == 0) return false;
+  count_move(was->second, was->first, code(final_state));
+  return true;
+}
+
+std::int64_t store::broadcast_of(std::int64_t id) const {
+  use q(stmt("SELECT broadcast_id FROM outbox WHERE id = ?1"));
+  q->bind(1, id);
+  return q->executeStep() ? q->getColumn(0).getInt64() : 0;
+}
+
+std::optional<std::pair<int, std::int64_t>> store::state_of(std::int64_t id) const {
+  use q(stmt("SELECT state, COALESCE(broadcast_id, 0) FROM outbox WHERE id = ?1"));
+  q->bind(1, id);
+  if (!q->executeStep()) return std::nullopt;
+  return std::pair<int, std::int64_t>{q->getColumn(0).getInt(), q->getColumn(1).getInt64()};
+}
+
 void store::mark_failed(std::int64_t id, const std::string& reason) {
+  const auto was = state_of(id);
+  if (!was || was->first > code(message_state::submitted)) return;  // finished already: stays as it ended
   use q(stmt("UPDATE outbox SET state = 4, reason = :r, finished_at = :t, updated_at = :t "
-             "WHERE id = :id AND state IN (0, 1, 2)"));
+             "WHERE id = :id AND state = :s"));
   q->bind(":r", reason);
   q->bind(":t", now_ms());
   q->bind(":id", id);
-  q->exec();
+  q->bind(":s", was->first);
+  if (q->exec() > 0) count_move(was->second, was->first, code(message_state::failed));
 }
 
 void store::mark_delivered(std::int64_t id) {
-  use q(stmt("UPDATE outbox SET state = 3, finished_at = :t, updated_at = :t WHERE id = :id AND state IN (1, 2)"));
+  const auto was = state_of(id);
+  if (!was || (was->first != code(message_state::sending) && was->first != code(message_state::submitted))) return;
+  use q(stmt("UPDATE outbox SET state = 3, finished_at = :t, updated_at = :t WHERE id = :id AND state = :s"));
   q->bind(":t", now_ms());
   q->bind(":id", id);
-  q->exec();
+  q->bind(":s", was->first);
+  if (q->exec() > 0) count_move(was->second, was->first, code(message_state::delivered));
 }
 
 void store::requeue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt) {
@@ -1203,24 +1329,32 @@ void store::release_claim(std::int64_t id, core::time_point next_attempt_at, con
 
 void store::back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
                           bool not_attempted) {
+  // Only a row in flight goes back (a finished or cancelled one stays as it ended); a submitted one only
+  // when it counts as attempted.
+  const auto was = state_of(id);
+  if (!was || !(was->first == code(message_state::sending) ||
+                (was->first == code(message_state::submitted) && !not_attempted)))
+    return;
   auto op = atomic();
   std::string phone;
   {
     use q(stmt("UPDATE outbox SET state = 0, next_attempt_at = :n, reason = :r, updated_at = :t, "
                "in_doubt = max(in_doubt, :d), attempts = max(0, attempts - :g) WHERE id = :id "
-               "AND (state = 1 OR (state = 2 AND :g = 0)) RETURNING phone"));
+               "AND state = :s RETURNING phone"));
     q->bind(":d", in_doubt ? 1 : 0);
     q->bind(":g", not_attempted ? 1 : 0);
     q->bind(":n", static_cast<std::int64_t>(core::to_millis(next_attempt_at)));
     q->bind(":r", reason);
     q->bind(":t", now_ms());
     q->bind(":id", id);
-    // A row no longer in flight (cancelled, finished) matches nothing; stepping a finished statement throws.
-    if (q->executeStep()) {
+    q->bind(":s", was->first);
+    // Stepped to the end before anything else runs (stepping a finished statement throws).
+    bool changed = false;
+    while (q->executeStep()) {
       phone = q->getColumn(0).getString();
-      while (q->executeStep()) {
-      }
+      changed = true;
     }
+    if (changed) count_move(was->second, was->first, code(message_state::queued));
   }
   // The person may have opted out while this row was in flight: opt-out is absolute.
   if (!phone.empty()) {
@@ -1237,10 +1371,12 @@ void store::back_to_queue(std::int64_t id, core::time_point next_attempt_at, con
 
 std::int64_t store::expire_due(core::time_point now) {
   use q(stmt("UPDATE outbox SET state = 5, reason = 'expired', finished_at = :t, updated_at = :t "
-             "WHERE state = 0 AND expires_at IS NOT NULL AND expires_at <= :n"));
+             "WHERE state = 0 AND expires_at IS NOT NULL AND expires_at <= :n RETURNING COALESCE(broadcast_id, 0)"));
   q->bind(":t", now_ms());
   q->bind(":n", static_cast<std::int64_t>(core::to_millis(now)));
-  return q->exec();
+  const auto expired = returned_broadcasts(*q);
+  for (const auto b : expired) count_move(b, 0, 5);
+  return static_cast<std::int64_t>(expired.size());
 }
 
 std::string encode_id_ranges(std::vector<std::int64_t> ids) {
@@ -1306,14 +1442,14 @@ std::int64_t store::recover_in_doubt() {
       fenced.insert(decoded->begin(), decoded->end());
     }
   }
-  std::vector<std::int64_t> sending;
+  std::vector<std::pair<std::int64_t, std::int64_t>> sending;  // id, broadcast (0: none)
   {
-    use q(stmt("SELECT id FROM outbox WHERE state = 1"));
-    while (q->executeStep()) sending.push_back(q->getColumn(0).getInt64());
+    use q(stmt("SELECT id, COALESCE(broadcast_id, 0) FROM outbox WHERE state = 1"));
+    while (q->executeStep()) sending.emplace_back(q->getColumn(0).getInt64(), q->getColumn(1).getInt64());
   }
   std::int64_t in_doubt = 0;
   const auto t = now_ms();
-  for (const auto id : sending) {
+  for (const auto& [id, broadcast] : sending) {
     // Not fenced: claimed, never handed to a link, so the claim's attempt did not happen.
     const bool may_have_been_sent = fence_everything || fenced.contains(id);
     use q(stmt("UPDATE outbox SET state = 0, in_doubt = max(in_doubt, :d), attempts = max(0, attempts - 1 + :d), "
@@ -1322,6 +1458,7 @@ std::int64_t store::recover_in_doubt() {
     q->bind(":t", t);
     q->bind(":id", id);
     q->exec();
+    count_move(broadcast, 1, 0);
     if (may_have_been_sent) ++in_doubt;
   }
   db_->exec("DELETE FROM dispatch_fence");

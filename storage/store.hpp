@@ -47,7 +47,7 @@ struct storage_error : std::runtime_error {
 };
 
 /// The schema version this build writes (`PRAGMA user_version`); a database above it is refused.
-inline constexpr int latest_schema_version = 4;
+inline constexpr int latest_schema_version = 5;
 
 /// Outbox ids as sorted ranges, "3-7,9,12-13" (a broadcast's rows are mostly consecutive, so a fence of
 /// thousands of rows stays a few bytes); duplicates are dropped.
@@ -383,12 +383,39 @@ class store {  // one instance per thread; not thread-safe
   void back_to_queue(std::int64_t id, core::time_point next_attempt_at, const std::string& reason, bool in_doubt,
                      bool not_attempted);
   std::int64_t cancel_ineligible(const std::string& phone);
+  /// A report's final state for row `id` if it is in flight on that channel with that provider id.
+  bool finish_reported_row(std::int64_t id, const std::string& channel, const std::string& pid,
+                           core::message_state final_state, const std::string& reason);
+  /// A row's state and broadcast (0: a direct message), for the changes that may leave more than one state.
+  std::optional<std::pair<int, std::int64_t>> state_of(std::int64_t id) const;
+  /// A row's broadcast (0: a direct message or no such row). A row never changes broadcast, so the
+  /// changes whose WHERE pins the state they leave read only this, by rowid, before they count.
+  std::int64_t broadcast_of(std::int64_t id) const;
   /// mark_reported's search, for a provider id already normalised.
   bool mark_reported_normalised(const std::string& channel, const std::string& pid, core::message_state final_state,
                                 const std::string& reason);
   std::optional<std::int64_t> aspiration_id(std::string_view ticket) const;
 
+  // ---- broadcast_counts (schema v5) ----
+  // A broadcast's counts by state live in `broadcast_counts`, changed by every statement that inserts a
+  // broadcast row or changes its state. The hot paths change a message's state two or three times, so
+  // the changes are summed here and written as one upsert per (broadcast, state) when the transaction
+  // or savepoint they belong to ends; a rollback drops the ones it undoes (see detail::atomic_op).
+  struct count_delta {
+    std::int64_t broadcast_id;
+    int state;
+    std::int64_t n;
+  };
+  void count_move(std::int64_t broadcast_id, int from, int to, std::int64_t n = 1);
+  void count_add(std::int64_t broadcast_id, int state, std::int64_t n);
+  /// The first column of every row a statement with `RETURNING broadcast_id` gives (0 for NULL).
+  static std::vector<std::int64_t> returned_broadcasts(SQLite::Statement& q);
+  friend class detail::atomic_op;
+  void flush_counts() const;    ///< before a savepoint opens or ends, a COMMIT, and a read of the counts
+  void discard_counts() const;  ///< before a rollback: the changes they counted are undone
+
   std::unique_ptr<SQLite::Database> db_;
+  mutable std::vector<count_delta> pending_counts_;
   mutable std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
   mutable std::unordered_map<const char*, SQLite::Statement*> by_address_;  ///< into statements_
   bool read_only_ = false;
