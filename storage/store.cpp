@@ -1189,7 +1189,11 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
   q->bind(1, now_ms());
   q->bindNoCopy(2, ids);
   q->exec();
-  for (const auto& r : out) count_move(r.broadcast_id, 0, 1);
+  if (claimed_broadcast_.size() + out.size() > claimed_broadcast_limit) claimed_broadcast_.clear();
+  for (const auto& r : out) {
+    count_move(r.broadcast_id, 0, 1);
+    claimed_broadcast_[r.id] = r.broadcast_id;
+  }
   op.commit();
   return out;
 }
@@ -1224,7 +1228,9 @@ void store::mark_submitted_final(std::int64_t id, const std::string& channel, co
     q->bind(5);
   q->bind(6, now_ms());
   q->bind(7, id);
-  if (q->exec() > 0) count_move(broadcast_of(id), 1, code(final_state));
+  if (q->exec() == 0) return;
+  count_move(broadcast_of(id), 1, code(final_state));
+  claimed_broadcast_.erase(id);
 }
 
 bool store::mark_reported(const std::string& channel, const std::string& provider_id, core::message_state final_state,
@@ -1265,26 +1271,29 @@ bool store::mark_reported(std::int64_t id, const std::string& channel, const std
 
 bool store::finish_reported_row(std::int64_t id, const std::string& channel, const std::string& pid,
                                 core::message_state final_state, const std::string& reason) {
-  // The state it leaves is read first and pinned, so that its broadcast's counts move from the right one
-  // (RETURNING would tell the broadcast but costs more than the read: it materialises its row).
-  const auto was = state_of(id);
-  if (!was || (was->first != code(message_state::sending) && was->first != code(message_state::submitted)))
-    return false;
-  use q(stmt("UPDATE outbox SET state = ?1, reason = ?2, finished_at = ?3, updated_at = ?3 "
-             "WHERE id = ?4 AND state = ?7 AND channel = ?5 AND provider_id = ?6"));
-  q->bind(1, code(final_state));
-  q->bindNoCopy(2, reason);
-  q->bind(3, now_ms());
-  q->bind(4, id);
-  q->bindNoCopy(5, channel);
-  q->bindNoCopy(6, pid);
-  q->bind(7, was->first);
-  if (q->exec() == 0) return false;
-  count_move(was->second, was->first, code(final_state));
-  return true;
+  // The state it leaves is pinned, so that its broadcast's counts move from the right one: `submitted`
+  // nearly always (the report follows its submit result), `sending` when that result was lost. (RETURNING
+  // would tell the broadcast but costs more than this: it materialises its row.)
+  for (const auto from : {message_state::submitted, message_state::sending}) {
+    use q(stmt("UPDATE outbox SET state = ?1, reason = ?2, finished_at = ?3, updated_at = ?3 "
+               "WHERE id = ?4 AND state = ?7 AND channel = ?5 AND provider_id = ?6"));
+    q->bind(1, code(final_state));
+    q->bindNoCopy(2, reason);
+    q->bind(3, now_ms());
+    q->bind(4, id);
+    q->bindNoCopy(5, channel);
+    q->bindNoCopy(6, pid);
+    q->bind(7, code(from));
+    if (q->exec() == 0) continue;
+    count_move(broadcast_of(id), code(from), code(final_state));
+    claimed_broadcast_.erase(id);
+    return true;
+  }
+  return false;
 }
 
 std::int64_t store::broadcast_of(std::int64_t id) const {
+  if (const auto it = claimed_broadcast_.find(id); it != claimed_broadcast_.end()) return it->second;
   use q(stmt("SELECT broadcast_id FROM outbox WHERE id = ?1"));
   q->bind(1, id);
   return q->executeStep() ? q->getColumn(0).getInt64() : 0;

@@ -391,6 +391,11 @@ class store {  // one instance per thread; not thread-safe
   /// A row's broadcast (0: a direct message or no such row). A row never changes broadcast, so the
   /// changes whose WHERE pins the state they leave read only this, by rowid, before they count.
   std::int64_t broadcast_of(std::int64_t id) const;
+  /// The broadcast (0: none) of each row this connection claimed, for broadcast_of without a read: the
+  /// results of a claimed row come through the same connection (the storage writer's). Emptied when it
+  /// holds claimed_broadcast_limit rows (reports that never come); a row not found is read.
+  mutable std::unordered_map<std::int64_t, std::int64_t> claimed_broadcast_;
+  static constexpr std::size_t claimed_broadcast_limit = 262144;
   /// mark_reported's search, for a provider id already normalised.
   bool mark_reported_normalised(const std::string& channel, const std::string& pid, core::message_state final_state,
                                 const std::string& reason);
