@@ -495,13 +495,8 @@ http_response with_webhook_allow(http_response reply, const http_request& reques
 
 }  // namespace
 
-void service::note_submitted(std::int64_t id) { submit_started_[id] = std::chrono::steady_clock::now(); }
-
-void service::note_submit_result(const std::string& channel_name, std::int64_t id) {
-  const auto it = submit_started_.find(id);
-  if (it == submit_started_.end()) return;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second).count();
-  submit_started_.erase(it);
+void service::note_submit_result(const std::string& channel_name, std::chrono::steady_clock::duration took) {
+  const double seconds = std::chrono::duration<double>(took).count();
   auto& h = submit_latency_[channel_name];
   if (h.buckets.empty()) h.buckets.assign(submit_latency_bounds.size(), 0);
   for (std::size_t i = 0; i < submit_latency_bounds.size(); ++i)

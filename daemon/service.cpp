@@ -218,36 +218,6 @@ void service::flush_updates_when_idle() {
   if (update_batches_in_writer_ == 0) flush_updates();
 }
 
-void service::merge_outcomes(std::vector<outcome_update>& batch) {
-  // With receipts on, an SMSC often reports within a millisecond of its submit_sm_resp: the two
-  // then meet in one batch and cost one row write, not two (issue 4's benchmark, dlr-delay 0).
-  std::unordered_map<std::string, std::size_t> submitted_at;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto& u = batch[i];
-    switch (u.kind) {
-      case outcome_update::what::submitted:
-        if (!u.provider_id.empty()) submitted_at[report_key(u.channel, u.provider_id)] = i;
-        break;
-      case outcome_update::what::report: {
-        if (!core::is_final(u.state) || u.provider_id.empty()) break;
-        const auto it = submitted_at.find(report_key(u.channel, u.provider_id));
-        if (it == submitted_at.end()) break;
-        auto& into = batch[it->second];
-        into.kind = outcome_update::what::submitted_final;
-        into.state = u.state;
-        into.reason = u.reason;
-        into.has_reason = true;
-        submitted_at.erase(it);
-        u.kind = outcome_update::what::merged;
-        break;
-      }
-      case outcome_update::what::submitted_final:
-      case outcome_update::what::merged:
-        break;
-    }
-  }
-}
-
 bool service::may_hand(const channel_slot& slot, std::int64_t id) {
   // Named by the committed fence, and by the one in the writer (which, once committed, replaces it).
   return slot.fence_durable && std::binary_search(slot.fence_durable->begin(), slot.fence_durable->end(), id) &&
@@ -296,7 +266,7 @@ void service::flush_updates() {
   if (pending_updates_.empty() && fences->empty()) return;
   auto batch = std::make_shared<std::vector<outcome_update>>(std::move(pending_updates_));
   pending_updates_.clear();
-  merge_outcomes(*batch);
+  ++pending_batch_;  // remembered submits of this batch can no longer take their report in
   ++update_batches_in_writer_;
   auto* self = this;
   std::vector<std::pair<std::string, std::shared_ptr<const std::vector<std::int64_t>>>> fence_rows;
@@ -565,8 +535,8 @@ void service::pump(channel_slot& slot) {
     out.text = render(row);
     out.want_report = true;
     row.channel = slot.link->name();
-    note_submitted(row.id);
-    in_flight_[row.id] = std::move(row);
+    const auto id = row.id;
+    in_flight_[id] = {std::move(row), std::chrono::steady_clock::now()};
     ++slot.in_flight;
     slot.link->submit(std::move(out));
   }
@@ -686,9 +656,9 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
     dispatch_log_->warn("submit result for a message not in flight channel={} id={}", channel_name, result.id);
     return;
   }
-  storage::outbox_row row = std::move(it->second);
+  storage::outbox_row row = std::move(it->second.row);
+  note_submit_result(channel_name, std::chrono::steady_clock::now() - it->second.handed_at);
   in_flight_.erase(it);
-  note_submit_result(channel_name, result.id);
   const auto id = row.id;
   if (slot && (result.outcome == channel::submit_outcome::accepted ||
                result.outcome == channel::submit_outcome::delivered))
@@ -698,7 +668,9 @@ void service::on_submit_result(const std::string& channel_name, channel::submit_
       if (slot) ++slot->submitted;
       if (slot && slot->throttle_factor < 1.0) recover_from_throttling(*slot);
       excluded_.erase(id);
-      if (!result.provider_id.empty()) remember_awaiting_report(channel_name, result.provider_id, id);
+      if (!result.provider_id.empty())
+        remember_awaiting_report(channel_name, core::normalise_provider_id(result.provider_id),
+                                 {id, pending_batch_, pending_updates_.size()});
       queue_update({outcome_update::what::submitted, id, channel_name, std::move(result.provider_id), result.parts, {}, {},
                     {}, slot});
       break;
@@ -749,35 +721,51 @@ void service::on_delivery_report(const std::string& channel_name, channel::deliv
   const auto state = report.status == channel::report_status::delivered ? core::message_state::delivered
                      : report.status == channel::report_status::expired ? core::message_state::expired
                                                                          : core::message_state::failed;
-  const auto id = take_awaiting_report(channel_name, report.provider_id);
+  const auto submit = report.provider_id.empty()
+                          ? std::nullopt
+                          : take_awaiting_report(channel_name, core::normalise_provider_id(report.provider_id));
+  const auto id = submit ? submit->id : 0;
+  if (submit && submit->batch == pending_batch_ && submit->pending_index < pending_updates_.size()) {
+    auto& into = pending_updates_[submit->pending_index];
+    if (into.id == id && into.kind == outcome_update::what::submitted && into.channel == channel_name) {
+      // Its submit result has not gone to the writer yet: one row write for both. The report stays in
+      // the batch, folded, for its acknowledgement once durable.
+      into.kind = outcome_update::what::submitted_final;
+      into.state = state;
+      into.reason = report.reason;
+      into.has_reason = true;
+      queue_update({outcome_update::what::merged, id, channel_name, std::move(report.provider_id), 1, state,
+                    std::move(report.reason), std::move(ack)});
+      return;
+    }
+  }
   queue_update({outcome_update::what::report, id, channel_name, std::move(report.provider_id), 1, state,
                 std::move(report.reason), std::move(ack)});
 }
 
-std::string service::report_key(const std::string& channel, const std::string& provider_id) {
-  return channel + '\n' + core::normalise_provider_id(provider_id);
-}
-
-void service::remember_awaiting_report(const std::string& channel, const std::string& provider_id, std::int64_t id) {
-  auto key = report_key(channel, provider_id);
-  awaiting_report_[key] = id;
-  awaiting_report_order_.emplace_back(std::move(key), id);
-  while (awaiting_report_order_.size() > awaiting_report_limit) {
-    const auto& [old_key, old_id] = awaiting_report_order_.front();
+void service::remember_awaiting_report(const std::string& channel, std::string provider_id, awaiting_report a) {
+  auto& table = awaiting_report_[channel];
+  table.by_provider_id[provider_id] = a;
+  table.order.emplace_back(std::move(provider_id), a.id);
+  while (table.order.size() > awaiting_report_limit) {
+    const auto& [old_provider_id, old_id] = table.order.front();
     // Only if that entry is still this submit's: a report took it, or a later submit reused the id.
-    if (const auto it = awaiting_report_.find(old_key); it != awaiting_report_.end() && it->second == old_id)
-      awaiting_report_.erase(it);
-    awaiting_report_order_.pop_front();
+    if (const auto it = table.by_provider_id.find(old_provider_id);
+        it != table.by_provider_id.end() && it->second.id == old_id)
+      table.by_provider_id.erase(it);
+    table.order.pop_front();
   }
 }
 
-std::int64_t service::take_awaiting_report(const std::string& channel, const std::string& provider_id) {
-  if (awaiting_report_.empty()) return 0;
-  const auto it = awaiting_report_.find(report_key(channel, provider_id));
-  if (it == awaiting_report_.end()) return 0;
-  const auto id = it->second;
-  awaiting_report_.erase(it);
-  return id;
+std::optional<service::awaiting_report> service::take_awaiting_report(const std::string& channel,
+                                                                       const std::string& provider_id) {
+  const auto table = awaiting_report_.find(channel);
+  if (table == awaiting_report_.end()) return std::nullopt;
+  const auto it = table->second.by_provider_id.find(provider_id);
+  if (it == table->second.by_provider_id.end()) return std::nullopt;
+  const auto a = it->second;
+  table->second.by_provider_id.erase(it);
+  return a;
 }
 
 void service::on_link_state(const std::string& channel_name, bool up, const std::string& reason) {
@@ -931,8 +919,8 @@ void service::retire_channel(std::unique_ptr<channel_slot> slot, const std::stri
   // Handed to this link without an answer yet: its answer may still come (the link stops politely);
   // what has none after the grace period is requeued as in a shutdown.
   auto pending = std::make_shared<std::vector<std::int64_t>>();
-  for (const auto& [id, row] : in_flight_)
-    if (row.channel == name) pending->push_back(id);
+  for (const auto& [id, entry] : in_flight_)
+    if (entry.row.channel == name) pending->push_back(id);
   // Its webhook endpoint goes with it (a rebuilt WhatsApp channel has registered its own already).
   if (auto* wa = dynamic_cast<whatsapp::whatsapp_channel*>(slot->link.get()))
     std::erase_if(whatsapp_, [wa](const whatsapp_endpoint& ep) { return ep.link == wa; });
@@ -946,10 +934,9 @@ void service::retire_channel(std::unique_ptr<channel_slot> slot, const std::stri
     if (ec || self->stopping_) return;
     for (const auto id : *pending) {
       const auto it = self->in_flight_.find(id);
-      if (it == self->in_flight_.end() || it->second.channel != name) continue;
-      const auto row = it->second;
+      if (it == self->in_flight_.end() || it->second.row.channel != name) continue;
+      const auto row = it->second.row;
       self->in_flight_.erase(it);
-      self->submit_started_.erase(id);
       self->retry_or_fail(row, "channel stopped by a reload before the network answered", true);
     }
     self->wake_dispatcher();

@@ -135,8 +135,7 @@ class service final : public channel::events {
   /// A webhook answer: a refusal is counted by reason for /metrics.
   void count_webhook_reply(const http_request& request, unsigned status);
   /// The submit latency histogram: a row handed to a channel, and its submit_result.
-  void note_submitted(std::int64_t id);
-  void note_submit_result(const std::string& channel, std::int64_t id);
+  void note_submit_result(const std::string& channel, std::chrono::steady_clock::duration took);
   asio::awaitable<http_response> handle_http(const http_request& request);
   /// Provider webhooks (webhooks.cpp); nullopt when the path is not a webhook.
   asio::awaitable<std::optional<http_response>> handle_webhook(const http_request& request);
@@ -210,7 +209,11 @@ class service final : public channel::events {
   /// By channel name: digest of the secret files' contents when the channel was built; a reload rebuilds
   /// the channel when it changes (WhatsApp tokens excepted: reload_whatsapp_secrets swaps them in place).
   std::map<std::string, std::string> secrets_digests_;
-  std::unordered_map<std::int64_t, storage::outbox_row> in_flight_;  ///< by outbox id, until submit_result
+  struct in_flight_row {
+    storage::outbox_row row;
+    std::chrono::steady_clock::time_point handed_at;  ///< for the submit latency in /metrics
+  };
+  std::unordered_map<std::int64_t, in_flight_row> in_flight_;  ///< by outbox id, until submit_result
   std::unordered_map<std::int64_t, std::vector<std::string>> excluded_;  ///< channels that refused a row for good
   std::unique_ptr<http_server> http_;
   std::unique_ptr<http_server> webhook_http_;
@@ -270,8 +273,7 @@ class service final : public channel::events {
   void flush_updates();
   /// The I/O loop's turn: posts them unless a batch is in the writer (its completion posts them).
   void flush_updates_when_idle();
-  /// Folds each final report into the submit result of the same message in the batch.
-  static void merge_outcomes(std::vector<outcome_update>& batch);
+  std::uint64_t pending_batch_ = 1;  ///< numbers pending_updates_: one more each time it goes to the writer
   std::uint64_t inbound_count_ = 0;
   // ---- /metrics (issue 8) ----
   struct latency_histogram {
@@ -283,20 +285,27 @@ class service final : public channel::events {
     std::uint64_t ups = 0, downs = 0;  ///< reconnects = ups after the first
   };
   std::map<std::string, latency_histogram> submit_latency_;  ///< by channel: submit → submit_result
-  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> submit_started_;  ///< by outbox id
-  /// Accepted submits still waiting for their final report, by report_key: the report then updates
-  /// its row by primary key (store::mark_reported by row) instead of searching by provider id, which
-  /// cost half a report's write. The newest submit of an id wins, as in the search. Bounded, oldest
-  /// out first; a report that misses (an old entry, a submit from before a restart) takes the search.
-  std::unordered_map<std::string, std::int64_t> awaiting_report_;
-  std::deque<std::pair<std::string, std::int64_t>> awaiting_report_order_;
+  /// Accepted submits still waiting for their final report, by channel and then provider id as the store
+  /// compares it (core::normalise_provider_id): the report then updates its row by primary key
+  /// (store::mark_reported by row) instead of searching by provider id, which cost half a report's
+  /// write; and when its submit result has not yet gone to the writer, the report is folded into it
+  /// (one row write, not two: with receipts on an SMSC often reports within a millisecond of its
+  /// submit_sm_resp). The newest submit of an id wins, as in the search. Bounded per channel, oldest out
+  /// first; a report that misses (an old entry, a submit from before a restart) takes the search.
+  struct awaiting_report {
+    std::int64_t id = 0;
+    std::uint64_t batch = 0;          ///< pending_batch_ when its submit result was queued
+    std::size_t pending_index = 0;    ///< that result's place in pending_updates_
+  };
+  struct awaiting_reports {
+    std::unordered_map<std::string, awaiting_report> by_provider_id;
+    std::deque<std::pair<std::string, std::int64_t>> order;
+  };
+  std::unordered_map<std::string, awaiting_reports> awaiting_report_;  ///< by channel name
   static constexpr std::size_t awaiting_report_limit = 65536;
-  /// How a report finds its submit, in a batch (merge_outcomes) and here: channel, then the provider id
-  /// as the store compares it (core::normalise_provider_id).
-  static std::string report_key(const std::string& channel, const std::string& provider_id);
-  void remember_awaiting_report(const std::string& channel, const std::string& provider_id, std::int64_t id);
-  /// The row a final report is for, 0 if not remembered.
-  std::int64_t take_awaiting_report(const std::string& channel, const std::string& provider_id);
+  void remember_awaiting_report(const std::string& channel, std::string provider_id, awaiting_report a);
+  /// The submit a final report is for, if remembered.
+  std::optional<awaiting_report> take_awaiting_report(const std::string& channel, const std::string& provider_id);
   std::map<std::string, link_stats> link_stats_;       ///< by channel name; survives a channel's rebuild
   std::map<std::string, std::uint64_t> webhook_rejects_;  ///< by reason
   std::optional<storage::db_metrics> db_metrics_;
