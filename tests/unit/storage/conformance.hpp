@@ -66,6 +66,18 @@ inline std::int64_t expand_all(store& db, std::int64_t id, std::size_t batch) {
   return total;
 }
 
+/// A village with one broadcast to everyone expanded to its six recipients; returns the broadcast.
+inline std::int64_t seed_village_broadcast(store& db) {
+  village v;
+  db.sync_config(v.groups, v.subscribers, v.officers);
+  broadcast_spec spec;
+  spec.text = "Rapat desa besok";
+  spec.all = true;
+  const auto id = db.create_broadcast(spec);
+  expand_all(db, id, 100);
+  return id;
+}
+
 /// Claims everything due and returns the outbox rows in claim order.
 inline std::vector<outbox_row> claim_all(store& db, bool normal_allowed = true) {
   return db.claim_due(core::now() + 1s, 1000, normal_allowed);

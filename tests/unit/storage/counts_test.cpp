@@ -20,20 +20,22 @@ namespace {
 
 using count_map = std::map<std::pair<std::int64_t, int>, std::int64_t>;
 
-count_map counted_rows(const std::filesystem::path& file) {
+/// (broadcast, state) → n from a query that selects those three columns.
+count_map query_counts(const std::filesystem::path& file, const char* sql) {
   SQLite::Database raw(file, SQLite::OPEN_READONLY);
-  SQLite::Statement q(raw, "SELECT broadcast_id, state, count(*) FROM outbox WHERE broadcast_id IS NOT NULL GROUP BY 1, 2");
+  SQLite::Statement q(raw, sql);
   count_map out;
   while (q.executeStep()) out[{q.getColumn(0).getInt64(), q.getColumn(1).getInt()}] = q.getColumn(2).getInt64();
   return out;
 }
 
+count_map counted_rows(const std::filesystem::path& file) {
+  return query_counts(file,
+                      "SELECT broadcast_id, state, count(*) FROM outbox WHERE broadcast_id IS NOT NULL GROUP BY 1, 2");
+}
+
 count_map kept_counts(const std::filesystem::path& file) {
-  SQLite::Database raw(file, SQLite::OPEN_READONLY);
-  SQLite::Statement q(raw, "SELECT broadcast_id, state, n FROM broadcast_counts WHERE n <> 0");
-  count_map out;
-  while (q.executeStep()) out[{q.getColumn(0).getInt64(), q.getColumn(1).getInt()}] = q.getColumn(2).getInt64();
-  return out;
+  return query_counts(file, "SELECT broadcast_id, state, n FROM broadcast_counts WHERE n <> 0");
 }
 
 /// store::counts() as the map the rows give, for one broadcast.
@@ -94,7 +96,7 @@ struct fixture {
     }
   }
 
-  /// The first claimed row of broadcast `b` in a fresh claim of everything due.
+  /// The first `n` due rows, claimed.
   std::vector<outbox_row> claim(std::size_t n) { return db.claim_due(core::now() + std::chrono::seconds{1}, n, true); }
 };
 
@@ -203,13 +205,7 @@ TEST_CASE("schema v5 fills broadcast_counts from the rows a v4 database has") {
   const auto file = dir.path / "old.db";
   {
     store db(file);
-    village v;
-    db.sync_config(v.groups, v.subscribers, v.officers);
-    broadcast_spec spec;
-    spec.text = "Rapat";
-    spec.all = true;
-    const auto id = db.create_broadcast(spec);
-    expand_all(db, id, 100);
+    seed_village_broadcast(db);
     db.claim_due(core::now() + std::chrono::seconds{1}, 2, true);
   }
   {

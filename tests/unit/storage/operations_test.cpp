@@ -21,17 +21,7 @@ std::int64_t rows_in(const std::filesystem::path& db, const std::string& table) 
   return raw.execAndGet("SELECT count(*) FROM " + table).getInt64();
 }
 
-/// A village with one broadcast expanded to its six recipients.
-std::int64_t seed(store& db) {
-  village v;
-  db.sync_config(v.groups, v.subscribers, v.officers);
-  broadcast_spec spec;
-  spec.text = "Rapat desa besok";
-  spec.all = true;
-  const auto id = db.create_broadcast(spec);
-  expand_all(db, id, 100);
-  return id;
-}
+std::int64_t seed(store& db) { return seed_village_broadcast(db); }
 
 /// seed(), then its first `n` rows claimed (state sending), in queue order.
 std::vector<outbox_row> seed_and_claim(store& db, std::size_t n) {
