@@ -1139,7 +1139,6 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
   // A broadcast row takes the broadcast's text: one lookup per broadcast, not a join per row.
   std::map<std::int64_t, std::string> broadcast_texts;
   std::vector<std::size_t> takes_broadcast_text;
-  std::string ids = "[";
   {
     // `state = 0` literally, so the planner can use the partial index outbox_due.
     use q(stmt("SELECT o.id, COALESCE(o.broadcast_id, 0), o.phone, o.text, "
@@ -1169,8 +1168,6 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
       r.attempts = q->getColumn(8).getInt() + 1;
       r.expires_at = detail::opt_time(q->getColumn(9));
       r.in_doubt = q->getColumn(10).getInt() != 0;
-      if (ids.size() > 1) ids += ',';
-      ids += std::to_string(r.id);
       out.push_back(std::move(r));
     }
   }
@@ -1184,13 +1181,44 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
     if (q->executeStep()) text = q->getColumn(0).getString();
   }
   for (const auto i : takes_broadcast_text) out[i].text = broadcast_texts[out[i].broadcast_id];
-  // One statement for the whole claim: per-row statements spent as much on stepping and binding as on the rows.
-  ids += ']';
-  use q(stmt("UPDATE outbox SET state = 1, attempts = attempts + 1, updated_at = ?1 "
-             "WHERE id IN (SELECT value FROM json_each(?2))"));
-  q->bind(1, now_ms());
-  q->bindNoCopy(2, ids);
-  q->exec();
+  // A broadcast's rows lie in one rowid range (expansion appends them), so a claim is mostly runs of
+  // consecutive ids: each run is one rowid range to update, which costs less than looking up each id of a
+  // list. Scattered ids (replies between broadcast rows) go as one list: per-run statements would cost
+  // as much in stepping and binding as on the rows.
+  std::vector<std::int64_t> sorted;
+  sorted.reserve(out.size());
+  for (const auto& r : out) sorted.push_back(r.id);
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs;
+  for (const auto id : sorted) {
+    if (!runs.empty() && runs.back().second + 1 == id)
+      runs.back().second = id;
+    else
+      runs.emplace_back(id, id);
+  }
+  const auto t_claimed = now_ms();
+  if (runs.size() * 16 <= sorted.size()) {
+    use q(stmt("UPDATE outbox SET state = 1, attempts = attempts + 1, updated_at = ?1 WHERE id BETWEEN ?2 AND ?3"));
+    for (const auto& [lo, hi] : runs) {
+      q->reset();
+      q->bind(1, t_claimed);
+      q->bind(2, lo);
+      q->bind(3, hi);
+      q->exec();
+    }
+  } else {
+    std::string ids = "[";
+    for (const auto id : sorted) {
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(id);
+    }
+    ids += ']';
+    use q(stmt("UPDATE outbox SET state = 1, attempts = attempts + 1, updated_at = ?1 "
+               "WHERE id IN (SELECT value FROM json_each(?2))"));
+    q->bind(1, t_claimed);
+    q->bindNoCopy(2, ids);
+    q->exec();
+  }
   if (claimed_broadcast_.size() + out.size() > claimed_broadcast_limit) claimed_broadcast_.clear();
   for (const auto& r : out) {
     count_move(r.broadcast_id, 0, 1);

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <functional>
+#include <set>
 #include <map>
 #include <tuple>
 
@@ -221,4 +222,58 @@ TEST_CASE("schema v5 fills broadcast_counts from the rows a v4 database has") {
   CHECK(c.recipients == 6);
   CHECK(c.sending == 2);
   CHECK(c.queued == 4);
+}
+
+TEST_CASE("a claim marks exactly the rows it returns, whether as rowid ranges or as a list") {
+  struct case_t {
+    const char* label;
+    std::size_t limit;
+    bool reply_between;  ///< a reply queued while the broadcast expands: its id splits the broadcast's rows
+  };
+  const case_t cases[] = {
+      {"one long run (ranges)", 200, false},
+      {"two long runs around a reply (ranges)", 200, true},
+      {"short claims (a list)", 5, true},
+      {"part of a run (ranges)", 70, false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    temp_dir dir;
+    const auto file = dir.path / "k.db";
+    store db(file);
+    std::vector<core::subscriber> subs;
+    for (int i = 0; i < 120; ++i) subs.push_back(sub("+62812300" + std::to_string(10000 + i), {}));
+    db.sync_config({}, subs, {});
+    broadcast_spec spec;
+    spec.text = "Rapat";
+    spec.all = true;
+    const auto b = db.create_broadcast(spec);
+    db.expand_broadcast(b, 60);
+    const auto reply = c.reply_between ? db.enqueue_direct("+6281230010005", "Terima kasih", core::priority::normal, "") : 0;
+    expand_all(db, b, 100);
+
+    std::set<std::int64_t> claimed;
+    for (int round = 0; round < 200; ++round) {
+      const auto rows = db.claim_due(core::now() + std::chrono::seconds{1}, c.limit, true);
+      if (rows.empty()) break;
+      for (const auto& r : rows) {
+        CHECK(claimed.insert(r.id).second);  // never claimed twice
+        CHECK(db.outbox_state(r.id) == message_state::sending);
+      }
+      if (c.limit == 70) break;  // one claim only: the rest must stay queued
+    }
+    SQLite::Database raw(file, SQLite::OPEN_READONLY);
+    SQLite::Statement q(raw, "SELECT id, state, attempts FROM outbox ORDER BY id");
+    std::size_t rows = 0;
+    while (q.executeStep()) {
+      ++rows;
+      const auto id = q.getColumn(0).getInt64();
+      const bool was_claimed = claimed.count(id) > 0;
+      CHECK(q.getColumn(1).getInt() == (was_claimed ? 1 : 0));
+      CHECK(q.getColumn(2).getInt() == (was_claimed ? 1 : 0));
+    }
+    CHECK(rows == 120 + (reply != 0 ? 1 : 0));
+    CHECK(claimed.size() == (c.limit == 70 ? 70 : rows));
+    CHECK(kept_counts(file) == counted_rows(file));
+  }
 }
