@@ -39,6 +39,9 @@ TEST_CASE("delivery receipt texts (vectors B)") {
            row{"out of order, sub and dlvrd missing, text not last",
                "stat:UNDELIV id:ab12 text:Halo id:x err:21b",
                receipt{"ab12", std::nullopt, std::nullopt, std::nullopt, std::nullopt, "UNDELIV", "21b", "Halo id:x"}},
+           row{"keys in capitals, a byte outside ASCII is no letter of a key",
+               "ID:7 STAT:delivrd ERR:000 \xC4\xB0" "d:5",
+               receipt{"7", std::nullopt, std::nullopt, std::nullopt, std::nullopt, "delivrd", "000 \xC4\xB0" "d:5", std::nullopt}},
            row{"B11 only a submit date", "submit date:110206193041",
                receipt{std::nullopt, std::nullopt, std::nullopt, "110206193041", std::nullopt, std::nullopt, std::nullopt, std::nullopt}},
        }) {
