@@ -388,13 +388,14 @@ class store {  // one instance per thread; not thread-safe
                            core::message_state final_state, const std::string& reason);
   /// A row's state and broadcast (0: a direct message), for the changes that may leave more than one state.
   std::optional<std::pair<int, std::int64_t>> state_of(std::int64_t id) const;
-  /// A row's broadcast (0: a direct message or no such row). A row never changes broadcast, so the
-  /// changes whose WHERE pins the state they leave read only this, by rowid, before they count.
+  /// A row's broadcast (0: a direct message or no such row): from claimed_broadcast_, else read by rowid.
+  /// A row never changes broadcast, so the changes whose WHERE pins the state they leave need only this
+  /// to count.
   std::int64_t broadcast_of(std::int64_t id) const;
   /// The broadcast (0: none) of each row this connection claimed, for broadcast_of without a read: the
   /// results of a claimed row come through the same connection (the storage writer's). Emptied when it
   /// holds claimed_broadcast_limit rows (reports that never come); a row not found is read.
-  mutable std::unordered_map<std::int64_t, std::int64_t> claimed_broadcast_;
+  std::unordered_map<std::int64_t, std::int64_t> claimed_broadcast_;
   static constexpr std::size_t claimed_broadcast_limit = 262144;
   /// mark_reported's search, for a provider id already normalised.
   bool mark_reported_normalised(const std::string& channel, const std::string& pid, core::message_state final_state,
