@@ -25,6 +25,21 @@ namespace {
 
 using core::normalise_provider_id;
 
+/// Ids sorted, without repeats, as runs of consecutive values [first, last]: a dispatch fence's text
+/// and a claim's rowid ranges.
+std::vector<std::pair<std::int64_t, std::int64_t>> id_runs(std::vector<std::int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs;
+  for (const auto id : ids) {
+    if (!runs.empty() && runs.back().second + 1 == id)
+      runs.back().second = id;
+    else
+      runs.emplace_back(id, id);
+  }
+  return runs;
+}
+
 // ---- who receives a broadcast ----
 // One predicate, over a subscriber `s`, shared by the dry-run count, the expansion and the opt-out cancellation,
 // so that they can never disagree. A group broadcast reaches a member of a target group unless they opted out
@@ -1185,19 +1200,12 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
   // consecutive ids: each run is one rowid range to update, which costs less than looking up each id of a
   // list. Scattered ids (replies between broadcast rows) go as one list: per-run statements would cost
   // as much in stepping and binding as on the rows.
-  std::vector<std::int64_t> sorted;
-  sorted.reserve(out.size());
-  for (const auto& r : out) sorted.push_back(r.id);
-  std::sort(sorted.begin(), sorted.end());
-  std::vector<std::pair<std::int64_t, std::int64_t>> runs;
-  for (const auto id : sorted) {
-    if (!runs.empty() && runs.back().second + 1 == id)
-      runs.back().second = id;
-    else
-      runs.emplace_back(id, id);
-  }
+  std::vector<std::int64_t> claimed_ids;
+  claimed_ids.reserve(out.size());
+  for (const auto& r : out) claimed_ids.push_back(r.id);
+  const auto runs = id_runs(std::move(claimed_ids));
   const auto t_claimed = now_ms();
-  if (runs.size() * 16 <= sorted.size()) {
+  if (runs.size() * 16 <= out.size()) {
     use q(stmt("UPDATE outbox SET state = 1, attempts = attempts + 1, updated_at = ?1 WHERE id BETWEEN ?2 AND ?3"));
     for (const auto& [lo, hi] : runs) {
       q->reset();
@@ -1208,9 +1216,9 @@ std::vector<outbox_row> store::claim_due(core::time_point now, std::size_t limit
     }
   } else {
     std::string ids = "[";
-    for (const auto id : sorted) {
+    for (const auto& r : out) {
       if (ids.size() > 1) ids += ',';
-      ids += std::to_string(id);
+      ids += std::to_string(r.id);
     }
     ids += ']';
     use q(stmt("UPDATE outbox SET state = 1, attempts = attempts + 1, updated_at = ?1 "
@@ -1419,16 +1427,11 @@ std::int64_t store::expire_due(core::time_point now) {
 }
 
 std::string encode_id_ranges(std::vector<std::int64_t> ids) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   std::string out;
-  for (std::size_t i = 0; i < ids.size();) {
-    std::size_t j = i;
-    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+  for (const auto& [lo, hi] : id_runs(std::move(ids))) {
     if (!out.empty()) out += ',';
-    out += std::to_string(ids[i]);
-    if (j > i) out += '-' + std::to_string(ids[j]);
-    i = j + 1;
+    out += std::to_string(lo);
+    if (hi > lo) out += '-' + std::to_string(hi);
   }
   return out;
 }
