@@ -99,7 +99,7 @@ std::pair<std::int64_t, state_counts> store::broadcast_summary(core::time_point 
     q->executeStep();
     out.first = q->getColumn(0).getInt64();
   }
-  // The IDs first, then counts() per broadcast: each is a covering-index count.
+  // The IDs first, then counts() per broadcast: each reads a few rows of broadcast_counts.
   std::vector<std::int64_t> ids;
   {
     use q(stmt("SELECT id FROM broadcasts WHERE created_at >= :s AND created_at < :u"));
