@@ -1,6 +1,7 @@
 #include "daemon/service.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -33,6 +34,14 @@ namespace {
 constexpr std::size_t expand_batch = 5000;
 constexpr auto idle_poll = std::chrono::milliseconds{250};
 constexpr auto shutdown_grace = std::chrono::seconds{5};
+
+/// Frees a synced subscriber list and gives its pages back to the system: a million subscribers are
+/// about a gigabyte of small allocations, which glibc would otherwise keep in the heap for the
+/// daemon's life.
+void release_subscriber_list(std::vector<core::subscriber>& subscribers) {
+  std::vector<core::subscriber>().swap(subscribers);
+  ::malloc_trim(0);
+}
 
 std::string random_token() {
   unsigned char bytes[24];
@@ -146,6 +155,7 @@ std::filesystem::path database_file(const std::filesystem::path& state_dir, cons
 service::service(const serve_options& options, config::village_config config)
     : options_(options),
       config_(std::move(config)),
+      subscribers_to_sync_(std::make_shared<std::vector<core::subscriber>>(std::exchange(config_.subscribers, {}))),
       dispatch_timer_(io_),
       scheduler_timer_(io_),
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
@@ -857,17 +867,17 @@ void service::reload() {
   auto cfg = std::move(*loaded.config);
   auto* self = this;
   const auto groups = cfg.groups;
-  const auto subscribers = cfg.subscribers;
+  auto subscribers = std::make_shared<std::vector<core::subscriber>>(std::move(cfg.subscribers));
   const auto officers = cfg.officers;
   change([self, groups, subscribers, officers](storage::store& s) {
-    const auto r = s.sync_config(groups, subscribers, officers);
+    const auto r = s.sync_config(groups, *subscribers, officers);
+    release_subscriber_list(*subscribers);
     self->log_->info("config reloaded subscribers_added={} changed={} removed={} groups_added={} groups_removed={}",
                      r.added, r.changed, r.removed, r.groups_added, r.groups_removed);
   });
   reload_channels(cfg);
   config_.channels = cfg.channels;
   config_.groups = cfg.groups;
-  config_.subscribers = cfg.subscribers;
   config_.officers = cfg.officers;
   config_.keywords = cfg.keywords;
   config_.replies = cfg.replies;
@@ -1081,14 +1091,16 @@ void service::start() {
   std::promise<storage::sync_report> synced;
   std::promise<std::int64_t> recovered;
   const auto groups = config_.groups;
-  const auto subscribers = config_.subscribers;
+  auto subscribers = std::move(subscribers_to_sync_);
   const auto officers = config_.officers;
   auto sync_future = synced.get_future();
   auto recover_future = recovered.get_future();
   writer_->post(
       [&synced, &recovered, groups, subscribers, officers](storage::store& s) {
         recovered.set_value(s.recover_in_doubt());
-        synced.set_value(s.sync_config(groups, subscribers, officers));
+        auto report = s.sync_config(groups, *subscribers, officers);
+        release_subscriber_list(*subscribers);
+        synced.set_value(report);
       },
       [&synced](std::exception_ptr e) {
         if (e) {

@@ -118,5 +118,42 @@ class ReloadDuringBroadcastTest(DaemonTest):
         self.assertEqual(len(got), s["recipients"])
 
 
+class ReloadSubscribersTest(DaemonTest):
+    """The daemon keeps no copy of the subscriber list after syncing it (a million subscribers would
+    hold a gigabyte): each reload syncs the list it has just read, and a reload that changes nothing
+    changes nothing."""
+
+    def config(self):
+        return test_config()
+
+    def config_phones(self):
+        return {r[0] for r in self.d.db_query("SELECT phone FROM subscribers WHERE source = 'config'")}
+
+    def test_reload_adds_and_removes_subscribers(self):
+        before = self.config_phones()
+        cfg = self.config()
+        dropped = cfg["subscribers"].pop()
+        cfg["subscribers"].append({"phone": "0812-9999-0001", "name": "Warga Baru", "groups": ["petani-kakao"],
+                                   "channel": "sms", "dusun": "Dusun 2"})
+        self.d.write_config(cfg)
+        self.d.cli("reload")
+        wait_log(self.d, "config reloaded subscribers_added=1 changed=0 removed=1")
+        after = self.config_phones()
+        self.assertIn("+6281299990001", after)
+        self.assertEqual(len(after), len(before))
+        self.assertEqual(len(before - after), 1, dropped)
+
+        # The same config again: nothing to change.
+        self.d.cli("reload")
+        wait_log(self.d, "config reloaded subscribers_added=0 changed=0 removed=0")
+        self.assertEqual(self.config_phones(), after)
+
+        # The new subscriber is a recipient like the others.
+        bid = self.d.broadcast("--group", "petani-kakao", "--where", "dusun=Dusun 2", "--text", "Selamat datang")
+        self.d.wait_done(bid)
+        got = self.d.received("Selamat datang")
+        self.assertEqual(got.get("+6281299990001"), 1, got)
+
+
 if __name__ == "__main__":
     parse_args_and_run()
