@@ -710,7 +710,8 @@ asio::awaitable<http_response> service::handle_http(const http_request& request)
       co_return co_await api.modem_balance(parts[2]);
     if (parts.size() == 2 && parts[1] == "backup" && m == "POST") co_return co_await api.backup(body);
     if (parts.size() == 2 && parts[1] == "reload" && m == "POST") {
-      reload();
+      const auto refused = co_await reload();
+      if (!refused.empty()) co_return error_reply(422, refused);
       co_return json_reply(200, json{{"reloaded", true}});
     }
     auto intake_reply = co_await handle_intake_http(request, body);

@@ -481,7 +481,7 @@ int run_cli(int argc, char** argv) {
     if (app.got_subcommand("reload")) {
       auto r = call(g, "POST", "/api/reload");
       if (!r) return exit_failed;
-      std::cout << "reload requested; the daemon's log says what changed\n";
+      std::cout << "reloaded; the daemon's log says what changed\n";
       return exit_ok;
     }
     for (const auto& run : runners)

@@ -857,14 +857,52 @@ asio::awaitable<void> service::modem_balance_loop() {
   }
 }
 
-void service::reload() {
-  auto loaded = config::load(options_.config_file);
+asio::awaitable<config::load_result> service::load_config_off_io() {
+  const std::filesystem::path file = options_.config_file;
+  auto* self = this;
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, config::load_result)>(
+      [self, file](auto handler) {
+        auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+        asio::post(self->file_work_, [self, file, shared_handler]() {
+          auto loaded = std::make_shared<config::load_result>();
+          std::exception_ptr failure;
+          try {
+            *loaded = config::load(file);
+          } catch (...) {
+            failure = std::current_exception();
+          }
+          asio::post(self->io_, [shared_handler, loaded, failure]() { (*shared_handler)(failure, std::move(*loaded)); });
+        });
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<std::string> service::reload() {
+  auto loaded = co_await load_config_off_io();
   if (!loaded.config) {
     log_->error("reload refused: the config has {} error(s); still running on the previous one", loaded.errors.size());
-    for (const auto& e : loaded.errors) log_->error("config error {}", config::format(e));
-    return;
+    std::string refused = fmt::format("reload refused: the config has {} error(s); the daemon keeps running on the "
+                                      "previous one. Mend them (`kentongan check-config` lists them) and reload again:",
+                                      loaded.errors.size());
+    constexpr std::size_t shown = 20;
+    for (std::size_t i = 0; i < loaded.errors.size(); ++i) {
+      const auto text = config::format(loaded.errors[i]);
+      log_->error("config error {}", text);
+      if (i < shown) refused += "\n  " + text;
+    }
+    if (loaded.errors.size() > shown) refused += fmt::format("\n  … and {} more", loaded.errors.size() - shown);
+    co_return refused;
   }
-  auto cfg = std::move(*loaded.config);
+  apply_reload(std::move(*loaded.config));
+  co_return std::string{};
+}
+
+asio::awaitable<void> service::reload_on_signal() {
+  co_await reload();  // a refusal is logged; the previous config keeps running
+  sd_notify(0, "READY=1");
+}
+
+void service::apply_reload(config::village_config cfg) {
   auto* self = this;
   const auto groups = cfg.groups;
   auto subscribers = std::make_shared<std::vector<core::subscriber>>(std::move(cfg.subscribers));
@@ -1146,8 +1184,7 @@ void service::start() {
     if (sig == SIGHUP) {
       self->log_->info("SIGHUP: reloading the config");
       sd_notify(0, "RELOADING=1");
-      self->reload();
-      sd_notify(0, "READY=1");
+      asio::co_spawn(self->io_, self->reload_on_signal(), asio::detached);
       self->signals_.async_wait(on_signal);
       return;
     }

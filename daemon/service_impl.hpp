@@ -159,7 +159,16 @@ class service final : public channel::events {
   channel_slot* find_slot(const std::string& name);
   std::vector<channel_choice_input> channel_view();
   bool normal_allowed_now() const;
-  void reload();
+  /// SIGHUP and `POST /api/reload`: reads and validates the config off the I/O thread (a district's
+  /// CSV takes seconds), then applies it here. Empty when applied; otherwise why it was refused, with
+  /// every error (the daemon keeps the previous config).
+  asio::awaitable<std::string> reload();
+  /// SIGHUP: reload between systemd's RELOADING=1 and READY=1.
+  asio::awaitable<void> reload_on_signal();
+  /// config::load of the config file on file_work_; completes on the I/O thread.
+  asio::awaitable<config::load_result> load_config_off_io();
+  /// The I/O thread's half of a reload: `cfg` loaded without errors.
+  void apply_reload(config::village_config cfg);
   /// Reload, channels (service.cpp): starts channels new in `cfg`, stops removed ones, rebuilds those
   /// whose settings or secret files changed, updates rates in place for the rest.
   void reload_channels(const config::village_config& cfg);
@@ -207,6 +216,9 @@ class service final : public channel::events {
   std::filesystem::path db_file_;
   std::string admin_token_;
   asio::io_context io_;
+  /// One thread for file work too slow for the I/O thread: reading a reloaded config and its CSV
+  /// files. Declared after io_ so that it is joined while io_ still exists.
+  asio::thread_pool file_work_{1};
   std::unique_ptr<storage::writer> writer_;
   std::unique_ptr<storage::reader> reader_;
   std::vector<std::unique_ptr<channel_slot>> channels_;

@@ -2,6 +2,7 @@
 broadcast being sent across the reload still reaches everyone."""
 
 import copy
+import signal
 import time
 
 from harness import DaemonTest, parse_args_and_run, sim_channel, test_config
@@ -41,7 +42,7 @@ class ReloadChannelsTest(DaemonTest):
         cfg["channels"] = channels
         self.d.write_config(cfg)
         p = self.d.cli("reload")
-        self.assertIn("reload requested", p.stdout)
+        self.assertIn("reloaded", p.stdout)
 
     def channels_used(self, bid):
         return {r[0]: r[1] for r in self.d.db_query(
@@ -153,6 +154,37 @@ class ReloadSubscribersTest(DaemonTest):
         self.d.wait_done(bid)
         got = self.d.received("Selamat datang")
         self.assertEqual(got.get("+6281299990001"), 1, got)
+
+    def test_reload_of_a_broken_config_is_refused_with_its_errors(self):
+        before = self.config_phones()
+        cfg = self.config()
+        cfg["subscribers"].append({"phone": "12345", "name": "Salah Nomor", "groups": ["petani-kakao"]})
+        cfg["subscribers"].append({"phone": "0812-9999-0002", "name": "Salah Grup", "groups": ["tidak-ada"]})
+        self.d.write_config(cfg)
+        p = self.d.cli("reload", check=False)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertIn("reload refused: the config has 2 error(s)", p.stderr)
+        self.assertIn("12345", p.stderr)
+        self.assertIn("tidak-ada", p.stderr)
+        self.assertIn("kentongan check-config", p.stderr)
+        wait_log(self.d, "reload refused: the config has 2 error(s)")
+        self.assertEqual(self.config_phones(), before)
+        # Still running on the previous config, and a mended one is taken.
+        bid = self.d.broadcast("--group", "petani-kakao", "--text", "Masih jalan")
+        self.d.wait_done(bid)
+        cfg["subscribers"] = cfg["subscribers"][:-2]
+        self.d.write_config(cfg)
+        self.assertIn("reloaded", self.d.cli("reload").stdout)
+
+    def test_sighup_reloads_as_systemctl_reload_does(self):
+        cfg = self.config()
+        cfg["subscribers"].append({"phone": "0812-9999-0003", "name": "Lewat Sinyal", "groups": ["petani-kakao"]})
+        self.d.write_config(cfg)
+        self.d.proc.send_signal(signal.SIGHUP)
+        wait_log(self.d, "config reloaded subscribers_added=1 changed=0 removed=0")
+        self.assertIn("+6281299990003", self.config_phones())
+        # The daemon still serves after the reload.
+        self.assertIn("reloaded", self.d.cli("reload").stdout)
 
 
 if __name__ == "__main__":
