@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
 namespace kentongan::config {
 namespace {
@@ -1221,14 +1222,32 @@ class loader {
     return std::any_of(cfg_.channels.begin(), cfg_.channels.end(), [&](const auto& c) { return c.name == ch; });
   }
 
-  /// Records a subscriber if its phone is new; `first_at` says where it was first listed.
-  void add_subscriber(core::subscriber s, std::string here, const std::function<void(std::string)>& report) {
+  /// Where a phone was listed: a cell of a CSV file (`file` > 0, listed_files_) or a value in the
+  /// config file (`file` 0, with its column). Three numbers, not a text: a district lists a million.
+  struct place {
+    std::uint32_t file = 0;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+
+  place place_of(const node& n) const {
+    const auto p = value_at(n);
+    return {0, static_cast<std::uint32_t>(p.line), static_cast<std::uint32_t>(p.column)};
+  }
+
+  std::string listed_where(const place& p) const {
+    if (p.file == 0) return fmt::format("{}:{}:{}", file_.filename().string(), p.line, p.column);
+    return fmt::format("{}:{}", listed_files_[p.file - 1], p.line);
+  }
+
+  /// Records a subscriber if its phone is new; `here` is where this listing is.
+  void add_subscriber(core::subscriber s, place here, const std::function<void(std::string)>& report) {
     if (auto it = listed_at_.find(s.phone); it != listed_at_.end()) {
       report(fmt::format("{} is listed twice (first at {}); give one row several groups instead",
-                         s.phone, it->second));
+                         s.phone, listed_where(it->second)));
       return;
     }
-    listed_at_.emplace(s.phone, std::move(here));
+    listed_at_.emplace(s.phone, here);
     s.consent = core::consent_source::config;
     cfg_.subscribers.push_back(std::move(s));
   }
@@ -1286,11 +1305,11 @@ class loader {
         }
       }
       if (!ok) {
-        if (!sub.phone.empty()) listed_at_.emplace(sub.phone, where(s.member("phone")));
+        if (!sub.phone.empty()) listed_at_.emplace(sub.phone, place_of(s.member("phone")));
         continue;
       }
       const node p = s.member("phone");
-      add_subscriber(std::move(sub), where(p), [&](std::string m) { fail(p, m); });
+      add_subscriber(std::move(sub), place_of(p), [&](std::string m) { fail(p, m); });
     }
   }
 
@@ -1312,87 +1331,105 @@ class loader {
     const auto text = read_file_or_fail(n, p);
     if (!text) return;
     const std::string name = p.string();
-    const std::string short_name = p.filename().string();
+    listed_files_.push_back(p.filename().string());
+    const auto file_number = static_cast<std::uint32_t>(listed_files_.size());
     auto report = [&](int line, int column, std::string message) {
       errors_.push_back({name, line, column, std::move(message)});
     };
-    const csv_table t = parse_csv(*text);
-    for (const auto& e : t.errors) report(e.line, e.column, e.message);
-    if (t.header.empty()) {
-      if (t.errors.empty()) report(0, 0, "empty file; expected a header row such as \"phone,name,groups\"");
-      return;
-    }
-
-    // Which field holds what; the rest are attributes named by their header.
+    // Which field holds what; the rest are attributes named by their header. Rows are taken as the
+    // parser reads them, so a district's CSV is never held as a table besides its subscribers.
+    std::vector<std::string> header;
     std::map<std::string, std::size_t> known;
-    std::vector<std::string> attribute(t.header.size());
-    bool header_ok = true;
-    for (std::size_t k = 0; k < t.header.size(); ++k) {
-      const std::string h = lower(t.header[k]);
-      const int col = static_cast<int>(k) + 1;
-      if (h.empty()) {
-        report(1, col, fmt::format("column {} has no name in the header", col));
-        header_ok = false;
-        continue;
-      }
-      std::string column;
-      for (const auto& a : column_aliases)
-        if (a.header == h) column = std::string(a.column);
-      if (!column.empty()) {
-        if (!known.emplace(column, k).second) {
-          report(1, col, fmt::format("a second {} column ({})", q(column), q(t.header[k])));
+    std::vector<std::string> attribute;
+    bool header_ok = false;
+    bool had_error = false;
+    auto column_of = [&](std::string_view column) { return known.find(std::string(column))->second; };
+    auto take_header = [&](std::vector<std::string>& cells) {
+      header = std::move(cells);
+      attribute.assign(header.size(), {});
+      header_ok = true;
+      for (std::size_t k = 0; k < header.size(); ++k) {
+        const std::string h = lower(header[k]);
+        const int col = static_cast<int>(k) + 1;
+        if (h.empty()) {
+          report(1, col, fmt::format("column {} has no name in the header", col));
           header_ok = false;
+          continue;
         }
-      } else if (std::count(t.header.begin(), t.header.begin() + static_cast<std::ptrdiff_t>(k), t.header[k])) {
-        report(1, col, fmt::format("column {} appears twice in the header", q(t.header[k])));
-        header_ok = false;
-      } else {
-        attribute[k] = h;
+        std::string column;
+        for (const auto& a : column_aliases)
+          if (a.header == h) column = std::string(a.column);
+        if (!column.empty()) {
+          if (!known.emplace(column, k).second) {
+            report(1, col, fmt::format("a second {} column ({})", q(column), q(header[k])));
+            header_ok = false;
+          }
+        } else if (std::count(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(k), header[k])) {
+          report(1, col, fmt::format("column {} appears twice in the header", q(header[k])));
+          header_ok = false;
+        } else {
+          attribute[k] = h;
+        }
       }
-    }
-    if (!known.count("phone")) {
-      report(1, 0, fmt::format("no \"phone\" column in the header (found {})", join(t.header)));
-      header_ok = false;
-    }
-    if (!header_ok) return;
-
-    for (const auto& row : t.rows) {
+      if (!known.count("phone")) {
+        report(1, 0, fmt::format("no \"phone\" column in the header (found {})", join(header)));
+        header_ok = false;
+      }
+    };
+    auto take_row = [&](csv_row& row) {
+      if (!header_ok) return;
       bool ok = true;
       auto cell_error = [&](std::string_view column, std::string message) {
-        report(row.line, static_cast<int>(known[std::string(column)]) + 1,
-               fmt::format("column {}: {}", q(t.header[known[std::string(column)]]), message));
+        report(row.line, static_cast<int>(column_of(column)) + 1,
+               fmt::format("column {}: {}", q(header[column_of(column)]), message));
         ok = false;
       };
       core::subscriber sub;
-      const std::string& raw = row.fields[known["phone"]];
+      const std::string& raw = row.fields[column_of("phone")];
       if (raw.empty()) cell_error("phone", "no phone number");
       else sub.phone = recipient_phone(raw, [&](std::string m) { cell_error("phone", std::move(m)); });
-      if (known.count("name")) sub.name = row.fields[known["name"]];
+      if (known.count("name")) sub.name = std::move(row.fields[column_of("name")]);
       if (known.count("channel")) {
-        sub.channel = lower(row.fields[known["channel"]]);
+        sub.channel = lower(row.fields[column_of("channel")]);
         if (!known_channel(sub.channel))
           cell_error("channel", "unknown channel " + q(sub.channel) + "; expected " + channel_hint());
       }
       if (!group.empty()) sub.groups.push_back(group);
       if (known.count("groups")) {
-        std::string cell = row.fields[known["groups"]];
-        std::replace_if(cell.begin(), cell.end(), [](char c) { return c == '|' || c == ',' || c == ';'; }, ' ');
-        std::istringstream words(cell);
-        for (std::string id; words >> id;) {
-          if (!group_at_.count(id)) cell_error("groups", "unknown group " + q(id) + hint(id, group_ids_));
-          else if (std::find(sub.groups.begin(), sub.groups.end(), id) == sub.groups.end()) sub.groups.push_back(id);
+        // Group ids are separated by '|', ',', ';' or spaces.
+        const std::string& cell = row.fields[column_of("groups")];
+        std::size_t i = 0;
+        while (i < cell.size()) {
+          const auto separator = [](char c) {
+            return c == '|' || c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+                   c == '\f';
+          };
+          while (i < cell.size() && separator(cell[i])) ++i;
+          std::size_t j = i;
+          while (j < cell.size() && !separator(cell[j])) ++j;
+          if (j > i) {
+            std::string id = cell.substr(i, j - i);
+            if (!group_at_.count(id)) cell_error("groups", "unknown group " + q(id) + hint(id, group_ids_));
+            else if (std::find(sub.groups.begin(), sub.groups.end(), id) == sub.groups.end()) sub.groups.push_back(std::move(id));
+          }
+          i = j;
         }
       }
       for (std::size_t k = 0; k < attribute.size(); ++k)
-        if (!attribute[k].empty() && !row.fields[k].empty()) sub.attributes[attribute[k]] = row.fields[k];
+        if (!attribute[k].empty() && !row.fields[k].empty()) sub.attributes[attribute[k]] = std::move(row.fields[k]);
       if (!ok) {
-        if (!sub.phone.empty()) listed_at_.emplace(sub.phone, fmt::format("{}:{}", short_name, row.line));
-        continue;
+        if (!sub.phone.empty()) listed_at_.emplace(sub.phone, place{file_number, static_cast<std::uint32_t>(row.line), 0});
+        return;
       }
       const int line = row.line;
-      add_subscriber(std::move(sub), fmt::format("{}:{}", short_name, line),
-                     [&](std::string m) { report(line, static_cast<int>(known["phone"]) + 1, std::move(m)); });
-    }
+      add_subscriber(std::move(sub), place{file_number, static_cast<std::uint32_t>(line), 0},
+                     [&](std::string m) { report(line, static_cast<int>(column_of("phone")) + 1, std::move(m)); });
+    };
+    read_csv(*text, take_header, take_row, [&](csv_error e) {
+      had_error = true;
+      report(e.line, e.column, std::move(e.message));
+    });
+    if (header.empty() && !had_error) report(0, 0, "empty file; expected a header row such as \"phone,name,groups\"");
   }
 
   void everyone() {
@@ -1483,8 +1520,9 @@ class loader {
   std::vector<std::string> everyone_;
   std::vector<std::pair<std::string, node>> group_csvs_;
   std::vector<std::string> tag_names_;
-  std::map<std::string, std::string> listed_at_;
-  std::set<std::string> suggested_;  // pointers of keys an unknown key was taken to be a typo of  // E.164 → "kentongan.json:12:16" / "anggota.csv:5"
+  std::unordered_map<std::string, place> listed_at_;  ///< E.164 → where first listed
+  std::vector<std::string> listed_files_;              ///< CSV file names (place::file - 1)
+  std::set<std::string> suggested_;  // pointers of keys an unknown key was taken to be a typo of
 };
 
 }  // namespace

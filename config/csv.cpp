@@ -12,6 +12,15 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
+void trim_in_place(std::string& s) {
+  std::size_t end = s.size();
+  while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
+  s.erase(end);
+  std::size_t start = 0;
+  while (start < s.size() && (s[start] == ' ' || s[start] == '\t')) ++start;
+  s.erase(0, start);
+}
+
 // The header decides the separator: whichever of ',', ';', tab occurs most outside quotes on the
 // first line (a European-locale spreadsheet writes ';' because ',' is its decimal mark).
 char detect_separator(std::string_view text) {
@@ -143,16 +152,18 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-csv_table parse_csv(std::string_view text) {
-  csv_table t;
+char read_csv(std::string_view text, const std::function<void(std::vector<std::string>&)>& on_header,
+              const std::function<void(csv_row&)>& on_row, const std::function<void(csv_error)>& on_error) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  t.separator = detect_separator(text);
+  const char separator = detect_separator(text);
 
   std::size_t pos = 0;
   int line = 1;
+  std::size_t header_size = 0;
   bool have_header = false;
+  csv_row row;
   while (pos < text.size()) {
-    record r = read_record(text, pos, line, t.separator);
+    record r = read_record(text, pos, line, separator);
     if (r.blank && r.error.empty() && r.fields.size() <= 1) continue;
     if (r.error.empty()) {
       for (std::size_t k = 0; k < r.fields.size(); ++k) {
@@ -164,24 +175,36 @@ csv_table parse_csv(std::string_view text) {
       }
     }
     if (!r.error.empty()) {
-      t.errors.push_back({r.line, r.error_field, std::move(r.error)});
-      if (!have_header) return t;  // without a header nothing else can be read
+      on_error({r.line, r.error_field, std::move(r.error)});
+      if (!have_header) return separator;  // without a header nothing else can be read
       continue;
     }
     if (!have_header) {
-      for (auto& f : r.fields) t.header.push_back(trim(f));
+      std::vector<std::string> header;
+      for (auto& f : r.fields) header.push_back(trim(f));
+      header_size = header.size();
       have_header = true;
+      on_header(header);
       continue;
     }
-    if (r.fields.size() != t.header.size()) {
-      t.errors.push_back({r.line, 0,
-                          "row has " + std::to_string(r.fields.size()) + " fields, the header has " +
-                              std::to_string(t.header.size())});
+    if (r.fields.size() != header_size) {
+      on_error({r.line, 0,
+                "row has " + std::to_string(r.fields.size()) + " fields, the header has " + std::to_string(header_size)});
       continue;
     }
-    for (auto& f : r.fields) f = trim(f);
-    t.rows.push_back({r.line, std::move(r.fields)});
+    for (auto& f : r.fields) trim_in_place(f);
+    row.line = r.line;
+    row.fields = std::move(r.fields);
+    on_row(row);
   }
+  return separator;
+}
+
+csv_table parse_csv(std::string_view text) {
+  csv_table t;
+  t.separator = read_csv(
+      text, [&](std::vector<std::string>& header) { t.header = std::move(header); },
+      [&](csv_row& row) { t.rows.push_back(std::move(row)); }, [&](csv_error e) { t.errors.push_back(std::move(e)); });
   return t;
 }
 

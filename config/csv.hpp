@@ -3,6 +3,7 @@
 /// (detected from the header row), CRLF or LF, quoted fields with "" escapes and line breaks.
 /// Pure and total: any bytes in, a table plus row-level errors out; never throws.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,13 @@ struct csv_table {
   std::vector<csv_row> rows;        ///< only rows that parsed and have as many fields as the header
   std::vector<csv_error> errors;
 };
+
+/// Streams the records of `text` in line order, so that a large file need not exist twice in memory:
+/// `on_header` once with the trimmed cells of the first non-empty record, then `on_row` for each record
+/// that parsed with as many fields as the header (cells trimmed; the callee may move them out) and
+/// `on_error` for each that did not. Returns the separator. The same rules as parse_csv.
+char read_csv(std::string_view text, const std::function<void(std::vector<std::string>& header)>& on_header,
+              const std::function<void(csv_row& row)>& on_row, const std::function<void(csv_error error)>& on_error);
 
 /// Splits `text` into records. Blank lines are skipped; a record whose field count differs from
 /// the header, an unterminated quote, text after a closing quote or bytes that are not UTF-8 make

@@ -514,6 +514,25 @@ TEST_CASE("CSV subscriber lists") {
     CHECK(find(c, "+6281234567890")->groups == std::vector<std::string>{"semua"});
   }
 
+  SUBCASE("group lists separated by '|', ',', ';' or spaces; a group named twice counts once") {
+    s.write("anggota.csv",
+            "phone,name,groups\n"
+            "0812 0000 0101,A,dusun-1|petani-kakao\n"
+            "0812 0000 0102,B,\"dusun-1, petani-kakao\"\n"
+            "0812 0000 0103,C,petani-kakao;dusun-1;petani-kakao\n"
+            "0812 0000 0104,D,\"dusun-1\tpetani-kakao\"\n"
+            "0812 0000 0105,E,\n");
+    s.write("kakao.csv", "phone\n");
+    const auto r = config::load(s.write("k.json", config));
+    REQUIRE(messages(r) == "");
+    const std::vector<std::string> both{"dusun-1", "petani-kakao", "semua"};
+    CHECK(find(*r.config, "+6281200000101")->groups == both);
+    CHECK(find(*r.config, "+6281200000102")->groups == both);
+    CHECK(find(*r.config, "+6281200000103")->groups == std::vector<std::string>{"petani-kakao", "dusun-1", "semua"});
+    CHECK(find(*r.config, "+6281200000104")->groups == both);
+    CHECK(find(*r.config, "+6281200000105")->groups == std::vector<std::string>{"semua"});
+  }
+
   SUBCASE("bad rows name file:row:column; the good rows are still checked") {
     s.write("anggota.csv",
             "phone,name,groups,channel\n"

@@ -79,3 +79,16 @@ TEST_CASE("UTF-8 validation") {
   CHECK_FALSE(config::is_valid_utf8("\xE2\x82"));         // truncated
   CHECK_FALSE(config::is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
 }
+
+TEST_CASE("read_csv streams header, rows and errors in line order") {
+  std::vector<std::string> events;
+  const char separator = config::read_csv(
+      "phone;name\n0812;Wayan;extra\n 0813 ; Made \n0814;\"open\n",
+      [&](std::vector<std::string>& header) { events.push_back("header " + header[0] + "," + header[1]); },
+      [&](config::csv_row& row) {
+        events.push_back("row " + std::to_string(row.line) + " [" + row.fields[0] + "][" + row.fields[1] + "]");
+      },
+      [&](config::csv_error e) { events.push_back("error " + std::to_string(e.line) + ":" + std::to_string(e.column)); });
+  CHECK(separator == ';');
+  CHECK(events == std::vector<std::string>{"header phone,name", "error 2:0", "row 3 [0813][Made]", "error 4:2"});
+}
