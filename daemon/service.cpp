@@ -35,12 +35,16 @@ constexpr std::size_t expand_batch = 5000;
 constexpr auto idle_poll = std::chrono::milliseconds{250};
 constexpr auto shutdown_grace = std::chrono::seconds{5};
 
-/// Frees a synced subscriber list and gives its pages back to the system: a million subscribers are
-/// about a gigabyte of small allocations, which glibc would otherwise keep in the heap for the
-/// daemon's life.
-void release_subscriber_list(std::vector<core::subscriber>& subscribers) {
-  std::vector<core::subscriber>().swap(subscribers);
-  ::malloc_trim(0);
+/// The config's subscriber list on its way into the database, shared by the sync job. Whoever drops
+/// the last reference frees it and gives its pages back to the system (a million subscribers are
+/// about a gigabyte of small allocations, which glibc would otherwise keep for the daemon's life):
+/// the writer, once the job is done for good. The job itself must not empty it, because a held job
+/// may run again (after a full disk, or when another job of its batch fails).
+std::shared_ptr<const std::vector<core::subscriber>> subscriber_list(std::vector<core::subscriber> list) {
+  return {new std::vector<core::subscriber>(std::move(list)), [](const std::vector<core::subscriber>* p) {
+            delete p;
+            ::malloc_trim(0);
+          }};
 }
 
 std::string random_token() {
@@ -155,7 +159,7 @@ std::filesystem::path database_file(const std::filesystem::path& state_dir, cons
 service::service(const serve_options& options, config::village_config config)
     : options_(options),
       config_(std::move(config)),
-      subscribers_to_sync_(std::make_shared<std::vector<core::subscriber>>(std::exchange(config_.subscribers, {}))),
+      subscribers_to_sync_(subscriber_list(std::exchange(config_.subscribers, {}))),
       dispatch_timer_(io_),
       scheduler_timer_(io_),
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
@@ -905,11 +909,9 @@ asio::awaitable<void> service::reload_on_signal() {
 void service::apply_reload(config::village_config cfg) {
   auto* self = this;
   const auto groups = cfg.groups;
-  auto subscribers = std::make_shared<std::vector<core::subscriber>>(std::move(cfg.subscribers));
   const auto officers = cfg.officers;
-  change([self, groups, subscribers, officers](storage::store& s) {
+  change([self, groups, subscribers = subscriber_list(std::move(cfg.subscribers)), officers](storage::store& s) {
     const auto r = s.sync_config(groups, *subscribers, officers);
-    release_subscriber_list(*subscribers);
     self->log_->info("config reloaded subscribers_added={} changed={} removed={} groups_added={} groups_removed={}",
                      r.added, r.changed, r.removed, r.groups_added, r.groups_removed);
   });
@@ -1129,16 +1131,13 @@ void service::start() {
   std::promise<storage::sync_report> synced;
   std::promise<std::int64_t> recovered;
   const auto groups = config_.groups;
-  auto subscribers = std::move(subscribers_to_sync_);
   const auto officers = config_.officers;
   auto sync_future = synced.get_future();
   auto recover_future = recovered.get_future();
   writer_->post(
-      [&synced, &recovered, groups, subscribers, officers](storage::store& s) {
+      [&synced, &recovered, groups, subscribers = std::move(subscribers_to_sync_), officers](storage::store& s) {
         recovered.set_value(s.recover_in_doubt());
-        auto report = s.sync_config(groups, *subscribers, officers);
-        release_subscriber_list(*subscribers);
-        synced.set_value(report);
+        synced.set_value(s.sync_config(groups, *subscribers, officers));
       },
       [&synced](std::exception_ptr e) {
         if (e) {

@@ -210,8 +210,8 @@ class service final : public channel::events {
   /// keeping it here (and in the intake's copy) would hold about a kilobyte per subscriber for the
   /// daemon's life (a gigabyte for a district-sized list of a million).
   config::village_config config_;
-  /// The config's subscribers until start() has synced them to the database.
-  std::shared_ptr<std::vector<core::subscriber>> subscribers_to_sync_;
+  /// The config's subscribers until start() hands them to the sync job.
+  std::shared_ptr<const std::vector<core::subscriber>> subscribers_to_sync_;
   std::filesystem::path state_dir_;
   std::filesystem::path db_file_;
   std::string admin_token_;
