@@ -710,9 +710,18 @@ asio::awaitable<http_response> service::handle_http(const http_request& request)
       co_return co_await api.modem_balance(parts[2]);
     if (parts.size() == 2 && parts[1] == "backup" && m == "POST") co_return co_await api.backup(body);
     if (parts.size() == 2 && parts[1] == "reload" && m == "POST") {
-      const auto refused = co_await reload();
-      if (!refused.empty()) co_return error_reply(422, refused);
-      co_return json_reply(200, json{{"reloaded", true}});
+      const auto outcome = co_await reload();
+      if (!outcome.refused.empty()) co_return error_reply(422, outcome.refused);
+      const auto& r = outcome.synced;
+      json reply{{"reloaded", true}};
+      if (!outcome.sync_failed.empty()) {
+        reply["sync_failed"] = outcome.sync_failed;
+      } else {
+        reply["subscribers"] = {{"added", r.added}, {"changed", r.changed}, {"removed", r.removed}};
+        reply["groups"] = {{"added", r.groups_added}, {"changed", r.groups_changed}, {"removed", r.groups_removed}};
+        reply["officers"] = r.officers;
+      }
+      co_return json_reply(200, reply);
     }
     auto intake_reply = co_await handle_intake_http(request, body);
     if (intake_reply) co_return std::move(*intake_reply);

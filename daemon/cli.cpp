@@ -481,7 +481,17 @@ int run_cli(int argc, char** argv) {
     if (app.got_subcommand("reload")) {
       auto r = call(g, "POST", "/api/reload");
       if (!r) return exit_failed;
-      std::cout << "reloaded; the daemon's log says what changed\n";
+      if (r->contains("sync_failed")) {
+        std::cerr << "kentongan: the config was reloaded, but the database refused its subscriber and group lists ("
+                  << (*r)["sync_failed"].get<std::string>() << "); they are as before: see the daemon's log\n";
+        return exit_failed;
+      }
+      const auto& subs = (*r)["subscribers"];
+      const auto& groups = (*r)["groups"];
+      std::cout << "reloaded: subscribers " << subs.value("added", 0) << " added, " << subs.value("changed", 0)
+                << " changed, " << subs.value("removed", 0) << " removed; groups " << groups.value("added", 0)
+                << " added, " << groups.value("changed", 0) << " changed, " << groups.value("removed", 0)
+                << " removed; " << r->value("officers", 0) << " officers\n";
       return exit_ok;
     }
     for (const auto& run : runners)

@@ -881,24 +881,35 @@ asio::awaitable<config::load_result> service::load_config_off_io() {
       asio::use_awaitable);
 }
 
-asio::awaitable<std::string> service::reload() {
+asio::awaitable<service::reload_outcome> service::reload() {
   auto loaded = co_await load_config_off_io();
+  reload_outcome outcome;
   if (!loaded.config) {
     log_->error("reload refused: the config has {} error(s); still running on the previous one", loaded.errors.size());
-    std::string refused = fmt::format("reload refused: the config has {} error(s); the daemon keeps running on the "
-                                      "previous one. Mend them (`kentongan check-config` lists them) and reload again:",
-                                      loaded.errors.size());
+    outcome.refused = fmt::format("reload refused: the config has {} error(s); the daemon keeps running on the "
+                                  "previous one. Mend them (`kentongan check-config` lists them) and reload again:",
+                                  loaded.errors.size());
     constexpr std::size_t shown = 20;
     for (std::size_t i = 0; i < loaded.errors.size(); ++i) {
       const auto text = config::format(loaded.errors[i]);
       log_->error("config error {}", text);
-      if (i < shown) refused += "\n  " + text;
+      if (i < shown) outcome.refused += "\n  " + text;
     }
-    if (loaded.errors.size() > shown) refused += fmt::format("\n  … and {} more", loaded.errors.size() - shown);
-    co_return refused;
+    if (loaded.errors.size() > shown) outcome.refused += fmt::format("\n  … and {} more", loaded.errors.size() - shown);
+    co_return outcome;
   }
-  apply_reload(std::move(*loaded.config));
-  co_return std::string{};
+  config::village_config& cfg = *loaded.config;
+  try {
+    outcome.synced = co_await sync_reloaded(cfg);
+    const auto& r = outcome.synced;
+    log_->info("config reloaded subscribers_added={} changed={} removed={} groups_added={} groups_removed={}",
+               r.added, r.changed, r.removed, r.groups_added, r.groups_removed);
+  } catch (const std::exception& e) {
+    outcome.sync_failed = e.what();
+    log_->error("config reloaded without its subscriber and group lists: the database refused them error=\"{}\"", e.what());
+  }
+  apply_reload(cfg);
+  co_return outcome;
 }
 
 asio::awaitable<void> service::reload_on_signal() {
@@ -906,15 +917,26 @@ asio::awaitable<void> service::reload_on_signal() {
   sd_notify(0, "READY=1");
 }
 
-void service::apply_reload(config::village_config cfg) {
+asio::awaitable<storage::sync_report> service::sync_reloaded(config::village_config& cfg) {
   auto* self = this;
-  const auto groups = cfg.groups;
-  const auto officers = cfg.officers;
-  change([self, groups, subscribers = subscriber_list(std::move(cfg.subscribers)), officers](storage::store& s) {
-    const auto r = s.sync_config(groups, *subscribers, officers);
-    self->log_->info("config reloaded subscribers_added={} changed={} removed={} groups_added={} groups_removed={}",
-                     r.added, r.changed, r.removed, r.groups_added, r.groups_removed);
-  });
+  // The list reaches the job through a box emptied when the job is posted, so that the job holds
+  // the last reference and the writer frees the list (subscriber_list), not this thread.
+  auto box = std::make_shared<std::shared_ptr<const std::vector<core::subscriber>>>(
+      subscriber_list(std::move(cfg.subscribers)));
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, storage::sync_report)>(
+      [self, box, groups = cfg.groups, officers = cfg.officers](auto handler) {
+        auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+        auto report = std::make_shared<storage::sync_report>();
+        self->change(
+            [report, groups, officers, subscribers = std::move(*box)](storage::store& s) {
+              *report = s.sync_config(groups, *subscribers, officers);
+            },
+            [shared_handler, report](std::exception_ptr e) { (*shared_handler)(e, *report); });
+      },
+      asio::use_awaitable);
+}
+
+void service::apply_reload(const config::village_config& cfg) {
   reload_channels(cfg);
   config_.channels = cfg.channels;
   config_.groups = cfg.groups;

@@ -159,16 +159,27 @@ class service final : public channel::events {
   channel_slot* find_slot(const std::string& name);
   std::vector<channel_choice_input> channel_view();
   bool normal_allowed_now() const;
+  /// What a reload did: `refused` (with every error) when the config did not load; otherwise the
+  /// subscriber sync's counts, or `sync_failed` when the database refused the sync (the rest of the
+  /// config is applied all the same).
+  struct reload_outcome {
+    std::string refused;
+    std::string sync_failed;
+    storage::sync_report synced;
+  };
   /// SIGHUP and `POST /api/reload`: reads and validates the config off the I/O thread (a district's
-  /// CSV takes seconds), then applies it here. Empty when applied; otherwise why it was refused, with
-  /// every error (the daemon keeps the previous config).
-  asio::awaitable<std::string> reload();
+  /// CSV takes seconds), syncs its lists into the database, then applies the rest here. A refused
+  /// config leaves the previous one running.
+  asio::awaitable<reload_outcome> reload();
   /// SIGHUP: reload between systemd's RELOADING=1 and READY=1.
   asio::awaitable<void> reload_on_signal();
   /// config::load of the config file on file_work_; completes on the I/O thread.
   asio::awaitable<config::load_result> load_config_off_io();
-  /// The I/O thread's half of a reload: `cfg` loaded without errors.
-  void apply_reload(config::village_config cfg);
+  /// Posts the sync of `cfg`'s groups, subscribers (moved out of `cfg`) and officers as a change held
+  /// while the disk is full; completes on the I/O thread once it is committed, or with its error.
+  asio::awaitable<storage::sync_report> sync_reloaded(config::village_config& cfg);
+  /// The I/O thread's half of a reload, after the sync: channels, keywords, replies, limits.
+  void apply_reload(const config::village_config& cfg);
   /// Reload, channels (service.cpp): starts channels new in `cfg`, stops removed ones, rebuilds those
   /// whose settings or secret files changed, updates rates in place for the rest.
   void reload_channels(const config::village_config& cfg);

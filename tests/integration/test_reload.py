@@ -137,7 +137,10 @@ class ReloadSubscribersTest(DaemonTest):
         cfg["subscribers"].append({"phone": "0812-9999-0001", "name": "Warga Baru", "groups": ["petani-kakao"],
                                    "channel": "sms", "dusun": "Dusun 2"})
         self.d.write_config(cfg)
-        self.d.cli("reload")
+        # The answer comes once the lists are in the database, and says what changed.
+        p = self.d.cli("reload")
+        self.assertIn("reloaded: subscribers 1 added, 0 changed, 1 removed; groups 0 added, 0 changed, 0 removed",
+                      p.stdout)
         wait_log(self.d, "config reloaded subscribers_added=1 changed=0 removed=1")
         after = self.config_phones()
         self.assertIn("+6281299990001", after)
@@ -145,7 +148,7 @@ class ReloadSubscribersTest(DaemonTest):
         self.assertEqual(len(before - after), 1, dropped)
 
         # The same config again: nothing to change.
-        self.d.cli("reload")
+        self.assertIn("reloaded: subscribers 0 added, 0 changed, 0 removed", self.d.cli("reload").stdout)
         wait_log(self.d, "config reloaded subscribers_added=0 changed=0 removed=0")
         self.assertEqual(self.config_phones(), after)
 
