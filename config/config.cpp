@@ -1396,14 +1396,14 @@ class loader {
       }
       if (!group.empty()) sub.groups.push_back(group);
       if (known.count("groups")) {
-        // Group ids are separated by '|', ',', ';' or spaces.
+        // Group ids are separated by '|', ',', ';' or white space.
+        const auto separator = [](char c) {
+          return c == '|' || c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+                 c == '\f';
+        };
         const std::string& cell = row.fields[column_of("groups")];
         std::size_t i = 0;
         while (i < cell.size()) {
-          const auto separator = [](char c) {
-            return c == '|' || c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-                   c == '\f';
-          };
           while (i < cell.size() && separator(cell[i])) ++i;
           std::size_t j = i;
           while (j < cell.size() && !separator(cell[j])) ++j;
