@@ -394,11 +394,11 @@ sync_report store::sync_config(const std::vector<core::group>& groups, const std
     }
   }
 
-  // Subscribers listed in the config.
-  std::unordered_set<std::string> listed;
+  // Subscribers listed in the config. Their row ids, sorted below, tell the rows the config no longer
+  // lists: a hash set of a million phone strings was a quarter of a reload's writer time.
+  std::vector<std::int64_t> listed;
   listed.reserve(subs.size());
   for (const auto& sub : subs) {
-    listed.insert(sub.phone);
     std::int64_t id = 0;
     bool changed = false;
     {
@@ -430,6 +430,7 @@ sync_report store::sync_config(const std::vector<core::group>& groups, const std
       q->bind(":id", id);
       q->exec();
     }
+    listed.push_back(id);
 
     // Attributes: replaced as a whole when they differ.
     std::map<std::string, std::string> attrs;
@@ -489,11 +490,14 @@ sync_report store::sync_config(const std::vector<core::group>& groups, const std
 
   // Subscribers the config no longer lists: their config memberships go; if they joined a group by SMS they stay
   // (as SMS subscribers), otherwise the row goes (outbox rows keep their phone for history).
+  std::sort(listed.begin(), listed.end());
   std::vector<std::pair<std::int64_t, std::string>> gone;
   {
     use q(stmt("SELECT id, phone FROM subscribers WHERE source = 'config'"));
-    while (q->executeStep())
-      if (!listed.count(q->getColumn(1).getString())) gone.emplace_back(q->getColumn(0).getInt64(), q->getColumn(1).getString());
+    while (q->executeStep()) {
+      const auto id = q->getColumn(0).getInt64();
+      if (!std::binary_search(listed.begin(), listed.end(), id)) gone.emplace_back(id, q->getColumn(1).getString());
+    }
   }
   for (const auto& [id, phone] : gone) {
     {
