@@ -424,10 +424,28 @@ class loader {
     if (!text) fail(n, fmt::format("cannot read {}: {}", q(p.string()), why));
     return text;
   }
-  std::string where(const node& n) const {
+
+  /// Where something was listed: a row of a CSV file (`file` > 0, listed_files_) or a value in the
+  /// config file (`file` 0, with its column). Three numbers, not a text: the duplicate check keeps one
+  /// per phone, and a district lists a million.
+  struct place {
+    std::uint32_t file = 0;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+
+  place place_of(const node& n) const {
     const auto p = value_at(n);
-    return fmt::format("{}:{}:{}", file_.filename().string(), p.line, p.column);
+    return {0, static_cast<std::uint32_t>(p.line), static_cast<std::uint32_t>(p.column)};
   }
+
+  /// "kentongan.json:12:16" for the config file, "anggota.csv:5" for a CSV row.
+  std::string where(const place& p) const {
+    if (p.file == 0) return fmt::format("{}:{}:{}", file_.filename().string(), p.line, p.column);
+    return fmt::format("{}:{}", listed_files_[p.file - 1], p.line);
+  }
+
+  std::string where(const node& n) const { return where(place_of(n)); }
 
   // ----- shapes --------------------------------------------------------------------------------
 
@@ -1222,29 +1240,11 @@ class loader {
     return std::any_of(cfg_.channels.begin(), cfg_.channels.end(), [&](const auto& c) { return c.name == ch; });
   }
 
-  /// Where a phone was listed: a cell of a CSV file (`file` > 0, listed_files_) or a value in the
-  /// config file (`file` 0, with its column). Three numbers, not a text: a district lists a million.
-  struct place {
-    std::uint32_t file = 0;
-    std::uint32_t line = 0;
-    std::uint32_t column = 0;
-  };
-
-  place place_of(const node& n) const {
-    const auto p = value_at(n);
-    return {0, static_cast<std::uint32_t>(p.line), static_cast<std::uint32_t>(p.column)};
-  }
-
-  std::string listed_where(const place& p) const {
-    if (p.file == 0) return fmt::format("{}:{}:{}", file_.filename().string(), p.line, p.column);
-    return fmt::format("{}:{}", listed_files_[p.file - 1], p.line);
-  }
-
   /// Records a subscriber if its phone is new; `here` is where this listing is.
   void add_subscriber(core::subscriber s, place here, const std::function<void(std::string)>& report) {
     if (auto it = listed_at_.find(s.phone); it != listed_at_.end()) {
       report(fmt::format("{} is listed twice (first at {}); give one row several groups instead",
-                         s.phone, listed_where(it->second)));
+                         s.phone, where(it->second)));
       return;
     }
     listed_at_.emplace(s.phone, here);

@@ -6,12 +6,6 @@
 namespace kentongan::config {
 namespace {
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
 void trim_in_place(std::string& s) {
   std::size_t end = s.size();
   while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
@@ -180,8 +174,8 @@ char read_csv(std::string_view text, const std::function<void(std::vector<std::s
       continue;
     }
     if (!have_header) {
-      std::vector<std::string> header;
-      for (auto& f : r.fields) header.push_back(trim(f));
+      std::vector<std::string> header = std::move(r.fields);
+      for (auto& f : header) trim_in_place(f);
       header_size = header.size();
       have_header = true;
       on_header(header);
